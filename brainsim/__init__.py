@@ -1,0 +1,3 @@
+"""brainsim: a differentiable brain simulator on JAX."""
+
+__version__ = "0.1.0"

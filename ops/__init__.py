@@ -1,0 +1,1 @@
+"""brainsim_ops: event-driven sparse linear algebra for JAX."""
