@@ -1,3 +1,14 @@
-"""brainsim: a differentiable brain simulator on JAX."""
+"""brainsim: a differentiable brain simulator on JAX.
+
+One model definition serves biophysical simulation and gradient training: neurons are pure
+state transitions (`init`, `step`), `brainsim.run` advances them with `lax.scan`, and spikes use
+surrogate gradients.
+"""
+
+from brainsim import integrators, neurons, plot, surrogate
+from brainsim._result import RunResult, SpikeEvents
+from brainsim._run import run
 
 __version__ = "0.1.0"
+
+__all__ = ["integrators", "neurons", "plot", "surrogate", "run", "RunResult", "SpikeEvents"]

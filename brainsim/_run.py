@@ -1,0 +1,345 @@
+"""The one time loop: `brainsim.run` advances any step function with `lax.scan`."""
+
+from __future__ import annotations
+
+import math
+import time
+from collections.abc import Callable
+from typing import Any
+
+import equinox as eqx
+import jax
+import jax.numpy as jnp
+import numpy as np
+from tqdm.auto import tqdm
+
+from brainsim._recording import Probe, parse_record, read_probe
+from brainsim._result import RunResult, SpikeEvents
+from brainsim._validation import check_dt
+
+__all__ = ["run"]
+
+_CHUNK_BYTES = 128 * 2**20
+_MAX_CHUNK_STEPS = 20_000
+_PROGRESS_AFTER_S = 3.0
+
+
+def _step_function(model) -> Callable:
+    step = getattr(model, "step", model)
+    if not callable(step):
+        raise TypeError(
+            "`model` must have a `step(state, inputs, *, t, dt)` method or be such a function, "
+            f"got {type(model).__name__}."
+        )
+    return step
+
+
+def _has_tracer(tree) -> bool:
+    return any(isinstance(leaf, jax.core.Tracer) for leaf in jax.tree.leaves(tree))
+
+
+def _first_nonfinite(state, step_index, found):
+    """Per state leaf, the first step index at which it held a NaN or infinity (-1: none yet)."""
+    leaves = jax.tree.leaves(state)
+    flags = [
+        ~jnp.all(jnp.isfinite(x)) if jnp.issubdtype(x.dtype, jnp.inexact) else jnp.array(False)
+        for x in leaves
+    ]
+    return jnp.where((found < 0) & jnp.stack(flags), step_index, found)
+
+
+def _make_advance(step, probes, every, dt, t0, inputs, input_series, check):
+    """Build `advance(state, start, n_groups, n_valid)`: run `n_groups * every` steps from the
+    global step `start`, recording spikes every step and traces after each group of `every`."""
+    spike_probes = [p for p in probes if p.is_spikes]
+    trace_probes = [p for p in probes if not p.is_spikes]
+
+    def inputs_at(n, t):
+        if input_series is not None:
+            return jax.tree.map(lambda a: a[n], input_series)
+        if callable(inputs):
+            return inputs(t)
+        return inputs
+
+    def one_step(carry, n, n_valid, spike_dtype):
+        state, last_traces, found = carry
+        t = t0 + n * dt
+        new_state, outputs = step(state, inputs_at(n, t), t=t, dt=dt)
+        spikes = [read_probe(p, new_state, outputs).astype(spike_dtype) for p in spike_probes]
+        traces = [read_probe(p, new_state, outputs) for p in trace_probes]
+        if n_valid is not None:
+            active = n < n_valid
+
+            def keep(new, old):
+                return jnp.where(active, new, old)
+
+            new_state = jax.tree.map(keep, new_state, state)
+        if check:
+            found = _first_nonfinite(new_state, n, found)
+        return (new_state, traces, found), spikes
+
+    def advance(state, start, n_groups, n_valid, spike_dtype):
+        n_leaves = len(jax.tree.leaves(state))
+        found = jnp.full((n_leaves,), -1, jnp.int32)
+        state0, out0 = jax.eval_shape(lambda s: step(s, inputs_at(start, t0), t=t0, dt=dt), state)
+        traces0 = [
+            jnp.zeros(shape.shape, shape.dtype)
+            for shape in (
+                jax.eval_shape(lambda s, o, p=p: read_probe(p, s, o), state0, out0)
+                for p in trace_probes
+            )
+        ]
+
+        def group(carry, g):
+            ns = start + g * every + jnp.arange(every)
+            carry, spikes = jax.lax.scan(
+                lambda c, n: one_step(c, n, n_valid, spike_dtype), carry, ns
+            )
+            return carry, (spikes, carry[1])
+
+        (state, _, found), (spikes, traces) = jax.lax.scan(
+            group, (state, traces0, found), jnp.arange(n_groups)
+        )
+        spikes = [s.reshape((-1,) + s.shape[2:]) for s in spikes]
+        return state, spikes, traces, found
+
+    return advance, spike_probes, trace_probes
+
+
+def run(
+    model,
+    state,
+    *,
+    dt: float,
+    duration: float | None = None,
+    steps: int | None = None,
+    inputs: Any = None,
+    input_series: Any = None,
+    t0: float = 0.0,
+    record: Any = "spikes",
+    every: int = 1,
+    stream: bool | None = None,
+    chunk_steps: int | None = None,
+    progress: bool | None = None,
+    check_finite: bool = False,
+) -> RunResult:
+    """Advance `model` from `state` for `duration` ms (or `steps` steps) of `dt` ms.
+
+    Step `n` advances from `t = t0 + n·dt` to `t + dt`; it is called as
+    `model.step(state, x, t=t, dt=dt)` (or `model(state, x, t=t, dt=dt)` for a plain function),
+    where the input `x` is `inputs` (a constant pytree), `inputs(t)` (a function of time in ms)
+    or `input_series[n]` (a pytree with a leading time axis of at least `steps` entries).
+
+    Recording: `record` names the variables to keep, looked up in the step's outputs and then
+    in its state (`"spikes"`, `"v"`, `"E.v"` for nested networks); a dict maps names to neuron
+    indices or to functions `(state, outputs) -> array`. Variables named `spikes` are recorded
+    every step and returned as events stamped with the start `t` of their step (as Brian2
+    does); other variables are traces sampled after every `every`-th step, at times
+    `t0 + (k + 1)·every·dt` (`RunResult.t`).
+
+    Two modes, chosen automatically:
+    - streaming (eager calls): the run is cut into compiled chunks whose recordings are moved to
+      the host as they finish, so memory stays bounded however long the run; a progress bar
+      appears when the run is expected to take more than a few seconds;
+    - traced (inside `jit`, `grad` or `vmap`, detected from tracers among the arguments, or
+      forced with `stream=False`): one `lax.scan` whose recordings stay on the device, spikes
+      as a float `(steps, n)` array that carries surrogate gradients.
+
+    Args:
+        model: a model with a `step` method (neuron, network) or a step function.
+        state: its initial state, e.g. `model.init(n, key)`.
+        dt: time step (ms, > 0).
+        duration: length of the run (ms); or give `steps`.
+        steps: number of steps; or give `duration` (rounded to the nearest number of steps).
+        inputs: constant input, or a function of `t` (ms) returning the input.
+        input_series: input per step, a pytree of arrays with a leading time axis.
+        t0: time of the first step (ms).
+        record: what to record (see above); `None` records nothing.
+        every: decimation of traces (record every `every`-th step).
+        stream: force streaming (True) or one on-device scan (False); default automatic.
+        chunk_steps: steps per streamed chunk (default: sized to keep ~128 MiB of recordings).
+        progress: show a progress bar (default: when the run is expected to take > 3 s).
+        check_finite: stop with an error naming the state variable and step at the first NaN or
+            infinity (streaming mode; costs a reduction per step).
+
+    Returns:
+        A `RunResult` with the final state, spike events, traces and their time axis.
+
+    Example:
+        >>> import brainsim as bs
+        >>> lif = bs.neurons.LIF(tau_m=10.0)
+        >>> result = bs.run(lif, lif.init(10), inputs=200.0, duration=100.0, dt=0.1,
+        ...                 record=["spikes", "v"], every=10)
+        >>> result.traces["v"].shape
+        (100, 10)
+    """
+    step = _step_function(model)
+    check_dt(dt)
+    steps = _number_of_steps(duration, steps, dt)
+    if not isinstance(every, int) or every < 1:
+        raise ValueError(f"`every` must be a positive int, got {every!r}.")
+    if inputs is not None and input_series is not None:
+        raise ValueError("give either `inputs` or `input_series`, not both.")
+    if input_series is not None:
+        for leaf in jax.tree.leaves(input_series):
+            if jnp.ndim(leaf) == 0 or jnp.shape(leaf)[0] < steps:
+                raise ValueError(
+                    f"`input_series` needs a leading time axis of at least {steps} steps, "
+                    f"got an array of shape {jnp.shape(leaf)}."
+                )
+    probes = parse_record(record)
+    traced = _has_tracer((model, state, inputs, input_series))
+    if stream is None:
+        stream = not traced
+    if stream and traced:
+        raise ValueError("`stream=True` cannot be used inside jit, grad or vmap.")
+    advance, spike_probes, trace_probes = _make_advance(
+        step, probes, every, dt, t0, inputs, input_series, check_finite
+    )
+    if not stream:
+        return _run_on_device(advance, state, steps, every, dt, t0, spike_probes, trace_probes)
+    return _run_streaming(
+        advance, state, steps, every, dt, t0, spike_probes, trace_probes, chunk_steps, progress,
+        check_finite,
+    )
+
+
+def _number_of_steps(duration, steps, dt) -> int:
+    if (duration is None) == (steps is None):
+        raise ValueError("give exactly one of `duration` (ms) or `steps`.")
+    if steps is None:
+        if not math.isfinite(duration) or duration <= 0:
+            raise ValueError(f"`duration` must be a positive number of ms, got {duration!r}.")
+        steps = int(round(duration / dt))
+    if not isinstance(steps, int | np.integer) or steps < 1:
+        raise ValueError(f"`steps` must be a positive int, got {steps!r}.")
+    return int(steps)
+
+
+def _run_on_device(advance, state, steps, every, dt, t0, spike_probes, trace_probes):
+    n_groups, remainder = divmod(steps, every)
+    dtype = jnp.result_type(float)
+    state, spikes, traces, _ = advance(state, 0, n_groups, None, dtype)
+    if remainder:
+        state, tail, _, _ = _tail(advance, state, n_groups * every, remainder, dtype)
+        spikes = [jnp.concatenate([a, b]) for a, b in zip(spikes, tail, strict=True)]
+    return RunResult(
+        dt=dt,
+        t0=t0,
+        steps=steps,
+        every=every,
+        final_state=state,
+        spikes={p.name: s for p, s in zip(spike_probes, spikes, strict=True)},
+        traces={p.name: x for p, x in zip(trace_probes, traces, strict=True)},
+        indices=_indices(spike_probes + trace_probes),
+    )
+
+
+def _tail(advance, state, start, remainder, dtype):
+    """Run the last `remainder` (< every) steps: one group whose extra steps are masked out."""
+    state, spikes, traces, found = advance(state, start, 1, start + remainder, dtype)
+    return state, [s[:remainder] for s in spikes], traces, found
+
+
+def _indices(probes: list[Probe]) -> dict[str, np.ndarray | None]:
+    return {p.name: p.indices for p in probes}
+
+
+def _chunk_size(state, spike_probes, trace_probes, every, steps, chunk_steps, advance) -> int:
+    if chunk_steps is not None:
+        if not isinstance(chunk_steps, int) or chunk_steps < 1:
+            raise ValueError(f"`chunk_steps` must be a positive int, got {chunk_steps!r}.")
+        return max(every, chunk_steps // every * every)
+    shapes = jax.eval_shape(
+        lambda s: advance(s, 0, 1, None, jnp.bool_), state
+    )
+    per_group = sum(math.prod(s.shape) * s.dtype.itemsize for s in jax.tree.leaves(shapes[1:3]))
+    groups = max(1, _CHUNK_BYTES // max(per_group, 1))
+    chunk = min(groups * every, _MAX_CHUNK_STEPS // every * every or every)
+    return max(every, min(chunk, math.ceil(steps / every) * every))
+
+
+def _run_streaming(
+    advance, state, steps, every, dt, t0, spike_probes, trace_probes, chunk_steps, progress,
+    check,
+):
+    chunk = _chunk_size(state, spike_probes, trace_probes, every, steps, chunk_steps, advance)
+    leaf_names = _leaf_names(state)
+
+    @eqx.filter_jit
+    def advance_chunk(state, start, n_valid):
+        return advance(state, start, chunk // every, n_valid, jnp.bool_)
+
+    spike_chunks: list[list] = [[] for _ in spike_probes]
+    trace_chunks: list[list] = [[] for _ in trace_probes]
+    bar = None
+    began = time.perf_counter()
+    done = 0
+    while done < steps:
+        state, spikes, traces, found = advance_chunk(state, jnp.int32(done), jnp.int32(steps))
+        n_here = min(chunk, steps - done)
+        full_groups = n_here // every
+        spike_sizes = [s.shape[-1] for s in spikes]
+        for store, s in zip(spike_chunks, spikes, strict=True):
+            times, neurons = np.nonzero(np.asarray(s[:n_here]))
+            store.append((times + done, neurons))
+        for store, x in zip(trace_chunks, traces, strict=True):
+            store.append(np.asarray(x[:full_groups]))
+        if check:
+            _raise_if_nonfinite(np.asarray(found), leaf_names, dt, t0)
+        done += n_here
+        bar = _update_progress(bar, progress, began, done, steps)
+    if bar is not None:
+        bar.close()
+    events = {}
+    for p, store, n_recorded in zip(spike_probes, spike_chunks, spike_sizes, strict=True):
+        step_index = np.concatenate([s for s, _ in store])
+        neurons = np.concatenate([n for _, n in store])
+        events[p.name] = SpikeEvents(
+            times=t0 + step_index * dt,
+            indices=neurons if p.indices is None else p.indices[neurons],
+            n=n_recorded,
+        )
+    traces_out = {
+        p.name: np.concatenate(store) for p, store in zip(trace_probes, trace_chunks, strict=True)
+    }
+    return RunResult(
+        dt=dt,
+        t0=t0,
+        steps=steps,
+        every=every,
+        final_state=state,
+        spikes=events,
+        traces=traces_out,
+        indices=_indices(spike_probes + trace_probes),
+    )
+
+
+def _update_progress(bar, progress, began, done, steps):
+    if progress is False or done >= steps and bar is None:
+        return bar
+    if bar is None:
+        elapsed = time.perf_counter() - began
+        expected = elapsed / done * steps
+        if progress or expected > _PROGRESS_AFTER_S:
+            bar = tqdm(total=steps, initial=done, unit="step", desc="brainsim.run")
+        return bar
+    bar.update(done - bar.n)
+    return bar
+
+
+def _leaf_names(state) -> list[str]:
+    paths = jax.tree_util.tree_flatten_with_path(state)[0]
+    return [jax.tree_util.keystr(path) or "state" for path, _ in paths]
+
+
+def _raise_if_nonfinite(found: np.ndarray, names: list[str], dt, t0) -> None:
+    bad = np.flatnonzero(found >= 0)
+    if bad.size:
+        first = bad[np.argmin(found[bad])]
+        n = int(found[first])
+        raise FloatingPointError(
+            f"state variable {names[first]} became NaN or infinite at step {n} "
+            f"(t = {t0 + n * dt:g} ms to {t0 + (n + 1) * dt:g} ms, dt = {dt} ms); a smaller `dt`, "
+            f"another integrator or checking the parameters usually fixes this."
+        )

@@ -1,0 +1,85 @@
+"""What every point-neuron model shares: the input type, the base class and refractoriness."""
+
+from __future__ import annotations
+
+import dataclasses
+from typing import NamedTuple
+
+import equinox as eqx
+import jax.numpy as jnp
+from jaxtyping import Array, ArrayLike, Float
+
+from brainsim import integrators
+from brainsim._validation import check_broadcasts
+from brainsim.surrogate import FastSigmoid, Surrogate
+
+
+class Drive(NamedTuple):
+    """Input to a population: a current that may depend linearly on the membrane potential.
+
+    The total input current is `I(v) = I + g_E - g · v` (pA): `I` is an injected current (pA),
+    `g = Σ_k g_k` the summed synaptic conductance (nS) and `g_E = Σ_k g_k E_k` (nS · mV), so that
+    `g_E - g v = Σ_k g_k (E_k - v)`. Conductance input enters the model's differential equation,
+    so exponential Euler integrates it exactly over the step, as Brian2 does.
+
+    A plain array (or scalar) passed as input to a neuron's `step` means `Drive(I=array)`.
+    """
+
+    I: Float[ArrayLike, "*n"] = 0.0
+    g: Float[ArrayLike, "*n"] = 0.0
+    g_E: Float[ArrayLike, "*n"] = 0.0
+
+    def current(self, v: Float[Array, "*n"]) -> Float[Array, "*n"]:
+        """The input current (pA) at membrane potential `v` (mV)."""
+        return self.I + self.g_E - self.g * v
+
+
+def as_drive(inputs) -> Drive:
+    """Interpret a step's `inputs`: `None` (no input), an array of currents (pA) or a `Drive`."""
+    if inputs is None:
+        return Drive()
+    if isinstance(inputs, Drive):
+        return inputs
+    return Drive(I=inputs)
+
+
+class Neuron(eqx.Module):
+    """Base class of point-neuron models.
+
+    Subclasses are equinox Modules whose array fields are parameters (scalars or one value per
+    neuron) and which implement `init(n, key=None) -> state` and
+    `step(state, inputs, *, t, dt) -> (state, spikes)`. `spikes` is a float array of 0.0 / 1.0
+    whose gradient flows through the surrogate `spike_fn`.
+    """
+
+    def _check_shapes(self, n: int) -> None:
+        if not isinstance(n, int) or n <= 0:
+            raise ValueError(f"`n` (number of neurons) must be a positive int, got {n!r}.")
+        for field in dataclasses.fields(self):
+            value = getattr(self, field.name)
+            if hasattr(value, "shape") and not isinstance(value, Surrogate):
+                check_broadcasts(field.name, value, n)
+
+    def _full(self, value, n: int) -> Float[Array, " n"]:
+        return jnp.broadcast_to(jnp.asarray(value, jnp.result_type(float)), (n,))
+
+
+def default_surrogate() -> Surrogate:
+    """The default `spike_fn` of the models: SuperSpike's fast sigmoid with α = 10."""
+    return FastSigmoid()
+
+
+def integrate(method: str, f, y, t, dt):
+    """Advance the pytree `y` by one step of `dt` ms with the integrator named `method`."""
+    return integrators.get(method)(f, y, t, dt)
+
+
+def refractory_mask(refractory_left: Float[Array, " n"], dt) -> Float[Array, " n"]:
+    """True for neurons still refractory in this step (at least half a step left, in ms)."""
+    return refractory_left >= 0.5 * dt
+
+
+def next_refractory(refractory_left, spikes, t_ref, dt) -> Float[Array, " n"]:
+    """Count the refractory time (ms) down by one step, and restart it at `t_ref` on a spike."""
+    left = jnp.maximum(refractory_left - dt, 0.0)
+    return jnp.where(spikes > 0, t_ref, left)

@@ -1,0 +1,119 @@
+"""Spike sources: Poisson processes and replay of given spike times."""
+
+from __future__ import annotations
+
+from typing import NamedTuple
+
+import equinox as eqx
+import jax
+import jax.numpy as jnp
+import numpy as np
+from jaxtyping import Array, Float, Int, PRNGKeyArray
+
+from brainsim._validation import as_param, check_positive
+from brainsim.neurons._base import Neuron
+
+
+class PoissonState(NamedTuple):
+    """State of a Poisson source.
+
+    Attributes:
+        key: the random key, split once per step.
+        spikes: the spikes of the last step (0.0 / 1.0), shape `(n,)`.
+    """
+
+    key: PRNGKeyArray
+    spikes: Float[Array, " n"]
+
+
+class PoissonSource(Neuron):
+    """Independent Poisson spike trains.
+
+    In each step of `dt` ms a neuron spikes with probability `rate · dt / 1000` (rate in Hz). A
+    step's `inputs`, when given, replace `rate` for that step (an inhomogeneous process).
+    Randomness comes from the key given to `init` and carried in the state, so the same key gives
+    the same trains and `vmap` over keys equals a loop over them.
+
+    Args:
+        rate: firing rate (Hz, >= 0), a scalar or one per neuron.
+
+    Example:
+        >>> import jax, brainsim as bs
+        >>> source = bs.neurons.PoissonSource(rate=15.0)
+        >>> state = source.init(1000, key=jax.random.key(0))
+        >>> state, spikes = source.step(state, t=0.0, dt=0.1)
+    """
+
+    rate: Float[Array, "*n"] = eqx.field(default=10.0, converter=as_param)
+
+    def __check_init__(self):
+        check_positive("rate", self.rate, allow_zero=True)
+
+    def init(self, n: int, key: PRNGKeyArray | None = None) -> PoissonState:
+        """State of `n` independent trains; `key` (a `jax.random` key) is required."""
+        self._check_shapes(n)
+        if key is None:
+            raise ValueError("PoissonSource.init needs `key`, e.g. key=jax.random.key(0).")
+        return PoissonState(key=key, spikes=jnp.zeros((n,), jnp.result_type(float)))
+
+    def step(self, state: PoissonState, inputs=None, *, t, dt):
+        """Draw this step's spikes (0.0 / 1.0, no gradient)."""
+        rate = self.rate if inputs is None else jnp.asarray(inputs)
+        key, draw = jax.random.split(state.key)
+        shape = state.spikes.shape
+        p = jnp.broadcast_to(rate * dt * 1e-3, shape).astype(state.spikes.dtype)
+        spikes = (jax.random.uniform(draw, shape, dtype=p.dtype) < p).astype(p.dtype)
+        return PoissonState(key=key, spikes=spikes), spikes
+
+
+class SpikeTimesState(NamedTuple):
+    """State of a spike-time replay: the spikes of the last step (0.0 / 1.0), shape `(n,)`."""
+
+    spikes: Float[Array, " n"]
+
+
+class SpikeTimes(Neuron):
+    """Replays given spikes: neuron `indices[k]` fires at `times[k]` (ms).
+
+    An event at time `τ` is emitted by the step whose time `t` satisfies
+    `t - dt/2 ≤ τ < t + dt/2` (the nearest grid point). Several events of one neuron within one
+    step give one spike. Each step costs O(number of events); for long recordings with many events
+    split the replay into several sources.
+
+    Args:
+        times: spike times (ms), shape `(k,)`.
+        indices: neuron index of each spike (int), shape `(k,)`.
+
+    Example:
+        >>> import brainsim as bs
+        >>> source = bs.neurons.SpikeTimes(times=[1.0, 5.0, 5.0], indices=[0, 0, 2])
+        >>> state, spikes = source.step(source.init(3), t=1.0, dt=0.1)   # neuron 0 fires
+    """
+
+    times: Float[Array, " k"] = eqx.field(converter=as_param)
+    indices: Int[Array, " k"] = eqx.field(converter=lambda x: jnp.asarray(x, jnp.int32))
+
+    def __check_init__(self):
+        if self.times.ndim != 1 or self.indices.shape != self.times.shape:
+            raise ValueError(
+                f"`times` and `indices` must be 1-D of equal length, got shapes "
+                f"{self.times.shape} and {self.indices.shape}."
+            )
+        if not isinstance(self.times, jax.core.Tracer) and not np.all(np.isfinite(self.times)):
+            raise ValueError("`times` must be finite.")
+        if not isinstance(self.indices, jax.core.Tracer) and np.any(np.asarray(self.indices) < 0):
+            raise ValueError("`indices` must be >= 0.")
+
+    def init(self, n: int, key: PRNGKeyArray | None = None) -> SpikeTimesState:
+        """State of `n` replayed neurons; every index must be below `n`."""
+        if not isinstance(n, int) or n <= 0:
+            raise ValueError(f"`n` (number of neurons) must be a positive int, got {n!r}.")
+        if self.indices.size and int(np.max(np.asarray(self.indices))) >= n:
+            raise ValueError(f"`indices` holds {int(np.max(self.indices))}, but `n` is {n}.")
+        return SpikeTimesState(spikes=jnp.zeros((n,), jnp.result_type(float)))
+
+    def step(self, state: SpikeTimesState, inputs=None, *, t, dt):
+        """Emit the events that fall into this step."""
+        now = (self.times >= t - dt / 2) & (self.times < t + dt / 2)
+        spikes = jnp.zeros_like(state.spikes).at[self.indices].max(now.astype(state.spikes.dtype))
+        return SpikeTimesState(spikes=spikes), spikes
