@@ -61,7 +61,7 @@ class RunResult(eqx.Module):
     final_state: Any
     spikes: dict
     traces: dict
-    indices: dict = eqx.field(static=True)
+    indices: dict
 
     @property
     def t(self) -> Float[np.ndarray, " samples"]:

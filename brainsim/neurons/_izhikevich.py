@@ -5,7 +5,6 @@ from __future__ import annotations
 from typing import NamedTuple
 
 import equinox as eqx
-import jax.numpy as jnp
 from jaxtyping import Array, Float, PRNGKeyArray
 
 from brainsim._validation import as_param, check_finite, check_less
