@@ -17,7 +17,7 @@ from brainsim.neurons._base import (
     next_refractory,
     refractory_mask,
 )
-from brainsim.neurons._lif import LIFState, _initial_v, _reset
+from brainsim.neurons._lif import LIFState, _initial_v, _reset, reset_gate
 from brainsim.surrogate import Surrogate
 
 
@@ -91,7 +91,7 @@ class ExpIF(Neuron):
         refractory = refractory_mask(state.refractory_left, dt)
         v = jnp.where(refractory, state.v, integrate(self.method, dv_dt, state.v, t, dt))
         spikes = self.spike_fn((v - self.v_peak) / (self.v_peak - self.v_reset))
-        v = _reset(v, spikes, self.v_reset, self.detach_reset)
+        v = _reset(v, reset_gate(spikes, self.detach_reset), self.v_reset)
         left = next_refractory(state.refractory_left, spikes, self.t_ref, dt)
         return LIFState(v=v, refractory_left=left), spikes
 
@@ -208,7 +208,8 @@ class AdEx(Neuron):
         v, w = integrate(self.method, derivatives, (state.v, state.w), t, dt)
         v = jnp.where(refractory, state.v, v)
         spikes = self.spike_fn((v - self.V_peak) / (self.V_peak - self.V_r))
-        v = _reset(v, spikes, self.V_r, self.detach_reset)
-        w = w + spikes * self.b
+        gate = reset_gate(spikes, self.detach_reset)
+        v = _reset(v, gate, self.V_r)
+        w = w + gate * self.b
         left = next_refractory(state.refractory_left, spikes, self.t_ref, dt)
         return AdExState(v=v, w=w, refractory_left=left), spikes

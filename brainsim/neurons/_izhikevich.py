@@ -9,7 +9,7 @@ from jaxtyping import Array, Float, PRNGKeyArray
 
 from brainsim._validation import as_param, check_finite, check_less
 from brainsim.neurons._base import Neuron, as_drive, default_surrogate, integrate
-from brainsim.neurons._lif import _reset
+from brainsim.neurons._lif import _reset, reset_gate
 from brainsim.surrogate import Surrogate
 
 
@@ -98,5 +98,6 @@ class Izhikevich(Neuron):
 
         v, u = integrate(self.method, derivatives, (state.v, state.u), t, dt)
         spikes = self.spike_fn((v - self.v_peak) / (self.v_peak - self.c))
-        v = _reset(v, spikes, self.c, self.detach_reset)
-        return IzhikevichState(v=v, u=u + spikes * self.d), spikes
+        gate = reset_gate(spikes, self.detach_reset)
+        v = _reset(v, gate, self.c)
+        return IzhikevichState(v=v, u=u + gate * self.d), spikes

@@ -40,16 +40,19 @@ def _initial_v(key, n, v_rest, v_reset, v_th, full):
     return jax.random.uniform(key, (n,), minval=full(v_reset, n), maxval=full(v_th, n))
 
 
-def _reset(v, spikes, v_reset, detach):
-    """`v_reset` where a neuron spiked, else `v`, with gradient `∂/∂spikes = v_reset - v`.
+def reset_gate(spikes, detach: bool):
+    """The spikes as they drive resets and spike-triggered jumps: without gradient if `detach`."""
+    return jax.lax.stop_gradient(spikes) if detach else spikes
+
+
+def _reset(v, gate, v_reset):
+    """`v_reset` where a neuron spiked, else `v`, with gradient `∂/∂gate = v_reset - v`.
 
     The forward value is selected (not `v - s (v - v_reset)`, which loses `v_reset` to rounding
     when `v` overshoots far past threshold, as exponential models do in their spike step).
     """
-    selected = jnp.where(spikes > 0, v_reset, v)
-    if detach:
-        return selected
-    return selected + (spikes - jax.lax.stop_gradient(spikes)) * (v_reset - v)
+    selected = jnp.where(gate > 0, v_reset, v)
+    return selected + (gate - jax.lax.stop_gradient(gate)) * (v_reset - v)
 
 
 class LIF(Neuron):
@@ -70,7 +73,8 @@ class LIF(Neuron):
         R: membrane resistance (GΩ = mV/pA, > 0); `R · 1 pA` is a drive in mV.
         spike_fn: surrogate Heaviside for the backward pass.
         method: integrator: `"exp_euler"` (default, exact for constant input), `"euler"`, `"rk4"`.
-        detach_reset: stop the gradient through the reset (common for training).
+        detach_reset: stop the gradient through the reset and the spike-triggered jumps
+            (common for training; without it the surrogate also differentiates the reset).
 
     Each parameter is a scalar or one value per neuron (shape `(n,)`).
 
@@ -117,7 +121,7 @@ class LIF(Neuron):
         refractory = refractory_mask(state.refractory_left, dt)
         v = jnp.where(refractory, state.v, integrate(self.method, dv_dt, state.v, t, dt))
         spikes = self.spike_fn((v - self.v_th) / (self.v_th - self.v_reset))
-        v = _reset(v, spikes, self.v_reset, self.detach_reset)
+        v = _reset(v, reset_gate(spikes, self.detach_reset), self.v_reset)
         left = next_refractory(state.refractory_left, spikes, self.t_ref, dt)
         return LIFState(v=v, refractory_left=left), spikes
 
@@ -179,6 +183,7 @@ class ALIF(LIF):
         a = exact_decay(state.a, self.tau_a, dt)
         threshold = self.v_th + self.beta * a
         spikes = self.spike_fn((v - threshold) / (self.v_th - self.v_reset))
-        v = _reset(v, spikes, self.v_reset, self.detach_reset)
+        gate = reset_gate(spikes, self.detach_reset)
+        v = _reset(v, gate, self.v_reset)
         left = next_refractory(state.refractory_left, spikes, self.t_ref, dt)
-        return ALIFState(v=v, a=a + spikes, refractory_left=left), spikes
+        return ALIFState(v=v, a=a + gate, refractory_left=left), spikes
