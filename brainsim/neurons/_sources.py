@@ -108,7 +108,8 @@ class SpikeTimes(Neuron):
         """State of `n` replayed neurons; every index must be below `n`."""
         if not isinstance(n, int) or n <= 0:
             raise ValueError(f"`n` (number of neurons) must be a positive int, got {n!r}.")
-        if self.indices.size and int(np.max(np.asarray(self.indices))) >= n:
+        concrete = not isinstance(self.indices, jax.core.Tracer)
+        if concrete and self.indices.size and int(np.max(np.asarray(self.indices))) >= n:
             raise ValueError(f"`indices` holds {int(np.max(self.indices))}, but `n` is {n}.")
         return SpikeTimesState(spikes=jnp.zeros((n,), jnp.result_type(float)))
 
