@@ -32,7 +32,7 @@ import jax
 import jax.numpy as jnp
 from jaxtyping import Array, ArrayLike, Float, PyTree
 
-__all__ = ["euler", "exp_euler", "rk4", "exact_decay", "relax", "get", "METHODS"]
+__all__ = ["euler", "exp_euler", "rk4", "exact_decay", "relax", "get"]
 
 Derivative = Callable[[ArrayLike, PyTree], PyTree]
 
@@ -101,14 +101,14 @@ def relax(
     return x_inf + (x - x_inf) * jnp.exp(-dt / tau)
 
 
-METHODS: dict[str, Callable] = {"euler": euler, "exp_euler": exp_euler, "rk4": rk4}
+_METHODS: dict[str, Callable] = {"euler": euler, "exp_euler": exp_euler, "rk4": rk4}
 
 
 def get(method: str) -> Callable:
     """Return the integrator named `method` (`"euler"`, `"exp_euler"` or `"rk4"`)."""
     try:
-        return METHODS[method]
+        return _METHODS[method]
     except KeyError:
         raise ValueError(
-            f"`method` must be one of {sorted(METHODS)}, got {method!r}."
+            f"`method` must be one of {sorted(_METHODS)}, got {method!r}."
         ) from None
