@@ -70,3 +70,10 @@ def check_broadcasts(name: str, value, n: int) -> None:
             f"`{name}` has shape {shape}, but the population has {n} neurons: "
             f"give a scalar or an array of shape ({n},)."
         )
+
+
+def check_at_most(name: str, value, bound: float) -> None:
+    """Raise `ValueError` unless every entry of `value` is <= `bound`."""
+    array = _concrete(value)
+    if array is not None and np.any(array > bound):
+        raise ValueError(f"`{name}` must be <= {bound}, got {array}.")
