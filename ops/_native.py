@@ -1,0 +1,83 @@
+"""Registration of the numba FFI handlers with XLA, with a checked fallback to pure JAX."""
+
+from __future__ import annotations
+
+import functools
+import warnings
+
+import jax
+import numpy as np
+
+from . import _abi
+
+SCATTER = "brainsim_ops_scatter"
+OUTER = "brainsim_ops_outer"
+UPDATE = "brainsim_ops_update"
+
+
+def _register() -> None:
+    version = _abi.header_version()
+    if version is None:
+        raise RuntimeError(f"cannot read the XLA FFI version from {_abi.header_path()}")
+    if version[0] != _abi.ABI_MAJOR or version[1] < _abi.ABI_MINOR:
+        raise RuntimeError(
+            f"jaxlib's XLA FFI API is {version[0]}.{version[1]}; the kernels implement "
+            f"{_abi.ABI_MAJOR}.{_abi.ABI_MINOR}"
+        )
+    if np.dtype(np.intp).itemsize != 8:
+        raise RuntimeError("the native kernels need a 64-bit platform")
+    from ._ffi_handlers import outer_handler, scatter_handler, update_handler
+
+    for name, handler in ((SCATTER, scatter_handler), (OUTER, outer_handler),
+                          (UPDATE, update_handler)):
+        jax.ffi.register_ffi_target(name, jax.ffi.pycapsule(handler.address), platform="cpu")
+
+
+def _probe() -> None:
+    """Run each kernel once on a tiny problem and compare with a hand-computed answer."""
+    import jax.numpy as jnp
+
+    cpu = jax.devices("cpu")[0]
+    with jax.default_device(cpu):
+        indptr = jnp.array([0, 2, 2, 3], jnp.int32)
+        idx = jnp.array([0, 2, 1], jnp.int32)
+        syn = jnp.zeros(0, jnp.int32)
+        w = jnp.array([[1.0, 2.0, 3.0]], jnp.float32)
+        x = jnp.array([[True, False, True]])
+        y = jax.ffi.ffi_call(SCATTER, jax.ShapeDtypeStruct((1, 3), jnp.float32))(
+            indptr, idx, syn, w, x)
+        g = jax.ffi.ffi_call(OUTER, jax.ShapeDtypeStruct((1, 3), jnp.float32))(
+            indptr, idx, syn, x, jnp.array([[1.0, 10.0, 100.0]], jnp.float32))
+        u = jax.ffi.ffi_call(UPDATE, jax.ShapeDtypeStruct((1, 3), jnp.float32))(
+            indptr, idx, syn, w, x, jnp.array([[1.0, 1.0, 1.0]], jnp.float32),
+            jnp.zeros((1, 0), jnp.float32), jnp.array([[0.0, 2.5]], jnp.float32))
+    expected = ([[1.0, 3.0, 2.0]], [[1.0, 100.0, 10.0]], [[2.0, 2.5, 2.5]])
+    for got, want in zip((y, g, u), expected, strict=True):
+        if not np.array_equal(np.asarray(got), np.asarray(want, np.float32)):
+            raise RuntimeError(f"native kernel self-test failed: {got} != {want}")
+
+
+@functools.cache
+def native_available() -> bool:
+    """Whether the native CPU kernels are registered and passed their self-test.
+
+    On the first call this loads the numba-compiled FFI handlers (from the on-disk cache when
+    present), registers them with XLA, and runs each once. On any mismatch (FFI version,
+    struct sizes, platform, numba failure) it warns once and returns False: every operator
+    then uses its pure-JAX implementation.
+
+    Example:
+        >>> brainsim_ops.native_available()
+        True
+    """
+    try:
+        _register()
+        _probe()
+    except Exception as error:  # noqa: BLE001 - any failure means: use pure JAX
+        warnings.warn(
+            f"brainsim_ops: native CPU kernels unavailable ({error}); using pure JAX.",
+            RuntimeWarning,
+            stacklevel=2,
+        )
+        return False
+    return True

@@ -1,0 +1,251 @@
+"""JAX primitives of the sparse operators: abstract eval, lowering, JVP, transpose, batching.
+
+Three primitives, all on a row view ``(indptr, idx, syn)`` of a :class:`Layout`:
+
+- ``scatter``: ``y = S(w, x)``, the event-driven product (bilinear in weights and events);
+- ``outer``: ``dw = O(x, g)``, the event-driven weight cotangent (only active rows touched);
+- ``update``: plasticity, weights plus an event-gated outer product, clipped.
+
+``scatter`` and ``outer`` carry both views (first the one they run on, then the other), so
+that their transposes are again ``scatter`` / ``outer``: the cotangent of the events is the
+transposed float product, the cotangent of the weights is ``outer``. Value operands have a
+leading batch axis (1 = shared, or B); ``vmap`` grows that axis and stays one kernel call.
+
+Lowering: on CPU with ``backend="native"`` to the numba FFI handler; elsewhere, or with
+``backend="jax"``, to the pure-JAX implementation of ``_pure.py``.
+"""
+
+from __future__ import annotations
+
+from functools import partial
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+from jax._src import dispatch
+from jax.extend.core import Primitive
+from jax.interpreters import ad, batching, mlir
+
+from . import _pure
+from ._native import OUTER, SCATTER, UPDATE, native_available
+
+scatter_p = Primitive("brainsim_event_scatter")
+outer_p = Primitive("brainsim_event_outer")
+update_p = Primitive("brainsim_event_update")
+
+N_INDEX = 6  # scatter / outer: (indptr, idx, syn) of the view run on, then of the other view
+
+
+def _leading(*avals) -> int:
+    return max(a.shape[0] for a in avals)
+
+
+# ---------------------------------------------------------------- abstract evaluation
+
+
+def _scatter_abstract(*args, n_out, backend):
+    w, x = args[N_INDEX:]
+    return jax.core.ShapedArray((_leading(w, x), n_out), w.dtype)
+
+
+def _outer_abstract(*args, n_w, backend):
+    x, g = args[N_INDEX:]
+    return jax.core.ShapedArray((_leading(x, g), n_w), g.dtype)
+
+
+def _update_abstract(indptr, idx, syn, w, x, v, scale, bounds, *, backend):
+    return jax.core.ShapedArray((_leading(w, x, v, scale, bounds), w.shape[1]), w.dtype)
+
+
+scatter_p.def_abstract_eval(_scatter_abstract)
+outer_p.def_abstract_eval(_outer_abstract)
+update_p.def_abstract_eval(_update_abstract)
+for _p in (scatter_p, outer_p, update_p):
+    _p.def_impl(partial(dispatch.apply_primitive, _p))
+
+
+# ---------------------------------------------------------------- pure-JAX forms
+
+
+def _scatter_pure(*args, n_out, backend):
+    indptr, idx, syn = args[:3]
+    return _pure.scatter(indptr, idx, syn, *args[N_INDEX:], n_out=n_out)
+
+
+def _outer_pure(*args, n_w, backend):
+    indptr, idx, syn = args[:3]
+    return _pure.outer(indptr, idx, syn, *args[N_INDEX:], n_w=n_w)
+
+
+def _update_pure(*args, backend):
+    return _pure.update(*args)
+
+
+# ---------------------------------------------------------------- lowering
+
+
+def _lowering(prim, pure_fn, target, picks, alias=None):
+    pure_rule = mlir.lower_fun(pure_fn, multiple_results=False)
+
+    def cpu_rule(ctx, *args, backend, **params):
+        if backend != "native" or not native_available():
+            return pure_rule(ctx, *args, backend=backend, **params)
+        sub_ctx = ctx.replace(avals_in=[ctx.avals_in[i] for i in picks])
+        kwargs = {}
+        if alias is not None and ctx.avals_in[alias].shape == ctx.avals_out[0].shape:
+            kwargs["operand_output_aliases"] = {picks.index(alias): 0}
+        return jax.ffi.ffi_lowering(target, **kwargs)(sub_ctx, *(args[i] for i in picks))
+
+    mlir.register_lowering(prim, pure_rule)
+    mlir.register_lowering(prim, cpu_rule, platform="cpu")
+
+
+_lowering(scatter_p, _scatter_pure, SCATTER, [0, 1, 2, 6, 7])
+_lowering(outer_p, _outer_pure, OUTER, [0, 1, 2, 6, 7])
+_lowering(update_p, _update_pure, UPDATE, [0, 1, 2, 3, 4, 5, 6, 7], alias=3)
+
+
+# ---------------------------------------------------------------- differentiation
+
+
+def _is_zero(t) -> bool:
+    return type(t) is ad.Zero or getattr(t, "dtype", None) == jax.dtypes.float0
+
+
+def _check_index_tangents(tangents) -> None:
+    for t in tangents:
+        if not _is_zero(t):
+            raise TypeError(
+                "brainsim_ops: connectivity index arrays are not differentiable; "
+                "differentiate with respect to the weights (e.g. eqx.filter_grad)."
+            )
+
+
+def _sum_to(ct, size: int):
+    return ct.sum(axis=0, keepdims=True) if size == 1 and ct.shape[0] != 1 else ct
+
+
+def _add(a, b):
+    return b if a is None else a + b
+
+
+def _scatter_jvp(primals, tangents, *, n_out, backend):
+    _check_index_tangents(tangents[:N_INDEX])
+    index = primals[:N_INDEX]
+    w, x = primals[N_INDEX:]
+    dw, dx = tangents[N_INDEX:]
+    y = scatter_p.bind(*primals, n_out=n_out, backend=backend)
+    dy = None
+    if not _is_zero(dw):
+        dy = scatter_p.bind(*index, dw, x, n_out=n_out, backend=backend)
+    if not _is_zero(dx):
+        dy = _add(dy, scatter_p.bind(*index, w, dx, n_out=n_out, backend=backend))
+    return y, (ad.Zero.from_primal_value(y) if dy is None else dy)
+
+
+def _scatter_transpose(ct, *args, n_out, backend):
+    index = args[:N_INDEX]
+    w, x = args[N_INDEX:]
+    run, other = index[:3], index[3:]
+    nones = [None] * N_INDEX
+    if type(ct) is ad.Zero:
+        return nones + [None, None]
+    if ad.is_undefined_primal(x):
+        ct_x = scatter_p.bind(*other, *run, w, ct, n_out=x.aval.shape[1], backend=backend)
+        return nones + [None, _sum_to(ct_x, x.aval.shape[0]).astype(x.aval.dtype)]
+    ct_w = outer_p.bind(*run, *other, x, ct, n_w=w.aval.shape[1], backend=backend)
+    return nones + [_sum_to(ct_w, w.aval.shape[0]).astype(w.aval.dtype), None]
+
+
+def _outer_jvp(primals, tangents, *, n_w, backend):
+    _check_index_tangents(tangents[:N_INDEX])
+    index = primals[:N_INDEX]
+    x, g = primals[N_INDEX:]
+    dx, dg = tangents[N_INDEX:]
+    out = outer_p.bind(*primals, n_w=n_w, backend=backend)
+    d = None
+    if not _is_zero(dx):
+        d = outer_p.bind(*index, dx, g, n_w=n_w, backend=backend)
+    if not _is_zero(dg):
+        d = _add(d, outer_p.bind(*index, x, dg, n_w=n_w, backend=backend))
+    return out, (ad.Zero.from_primal_value(out) if d is None else d)
+
+
+def _outer_transpose(ct, *args, n_w, backend):
+    index = args[:N_INDEX]
+    x, g = args[N_INDEX:]
+    run, other = index[:3], index[3:]
+    nones = [None] * N_INDEX
+    if type(ct) is ad.Zero:
+        return nones + [None, None]
+    if ad.is_undefined_primal(g):
+        ct_g = scatter_p.bind(*run, *other, ct, x, n_out=g.aval.shape[1], backend=backend)
+        return nones + [None, _sum_to(ct_g, g.aval.shape[0]).astype(g.aval.dtype)]
+    ct_x = scatter_p.bind(*other, *run, ct, g, n_out=x.aval.shape[1], backend=backend)
+    return nones + [_sum_to(ct_x, x.aval.shape[0]).astype(x.aval.dtype), None]
+
+
+def _tangent_or_zeros(primal, tangent):
+    if not jnp.issubdtype(primal.dtype, jnp.inexact):
+        return np.zeros(primal.shape, jax.dtypes.float0)
+    if type(tangent) is ad.Zero:
+        return jnp.zeros(primal.shape, primal.dtype)
+    return tangent
+
+
+def _update_jvp(primals, tangents, *, backend):
+    _check_index_tangents(tangents[:3])
+    out = update_p.bind(*primals, backend=backend)
+    values = primals[3:]
+    if all(_is_zero(t) for t in tangents[3:]):
+        return out, ad.Zero.from_primal_value(out)
+    tans = [_tangent_or_zeros(p, t) for p, t in zip(values, tangents[3:], strict=True)]
+    _, d = jax.jvp(partial(_pure.update, *primals[:3]), tuple(values), tuple(tans))
+    return out, d
+
+
+ad.primitive_jvps[scatter_p] = _scatter_jvp
+ad.primitive_transposes[scatter_p] = _scatter_transpose
+ad.primitive_jvps[outer_p] = _outer_jvp
+ad.primitive_transposes[outer_p] = _outer_transpose
+ad.primitive_jvps[update_p] = _update_jvp
+
+
+# ---------------------------------------------------------------- batching
+
+
+def _batch_rule(prim, pure_fn, n_index):
+    def rule(args, dims, **params):
+        if any(d is not None for d in dims[:n_index]):
+            # Batched index arrays (different structures per batch entry): pure JAX under vmap.
+            axes = tuple(None if d is None else d for d in dims)
+            return jax.vmap(partial(pure_fn, **params), in_axes=axes)(*args), 0
+        values = list(args[n_index:])
+        vdims = dims[n_index:]
+        size = next(
+            a.shape[d] for a, d in zip(values, vdims, strict=True)
+            if d is not None
+        )  # fmt: skip
+        moved = [a if d is None else jnp.moveaxis(a, d, 0)
+                 for a, d in zip(values, vdims, strict=True)]
+        old = max(a.shape[0] if d is None else a.shape[1]
+                  for a, d in zip(moved, vdims, strict=True))
+        flat = []
+        for a, d in zip(moved, vdims, strict=True):
+            if d is None:
+                if a.shape[0] != 1:
+                    a = jnp.broadcast_to(a[None], (size, *a.shape)).reshape(-1, *a.shape[1:])
+            else:
+                if a.shape[1] != old:
+                    a = jnp.broadcast_to(a, (size, old, *a.shape[2:]))
+                a = a.reshape(-1, *a.shape[2:])
+            flat.append(a)
+        out = prim.bind(*args[:n_index], *flat, **params)
+        return out.reshape(size, old, *out.shape[1:]), 0
+
+    batching.primitive_batchers[prim] = rule
+
+
+_batch_rule(scatter_p, _scatter_pure, N_INDEX)
+_batch_rule(outer_p, _outer_pure, N_INDEX)
+_batch_rule(update_p, _update_pure, 3)

@@ -1,0 +1,78 @@
+"""Pure-JAX implementations of the three operator kernels (any backend; the test oracle).
+
+Value operands carry a leading batch axis of size 1 (shared) or B. They visit every synapse
+(gather + segment_sum / scatter), so their cost is proportional to the number of synapses.
+"""
+
+from __future__ import annotations
+
+import jax
+import jax.numpy as jnp
+
+
+def rows_of_positions(indptr, n_syn: int):
+    """Row of each position of a row view (``indptr`` int32): an O(n_syn) cumulative sum."""
+    if n_syn == 0:
+        return jnp.zeros(0, jnp.int32)
+    marks = jnp.zeros(n_syn, jnp.int32).at[indptr[1:-1]].add(1, mode="drop")
+    return jnp.cumsum(marks)
+
+
+def _map_batch(fn, *operands):
+    """Apply ``fn`` per batch entry; operands with leading size 1 are shared."""
+    sizes = [a.shape[0] for a in operands]
+    if max(sizes) == 1:
+        return fn(*(a[0] for a in operands))[None]
+    axes = tuple(0 if s > 1 else None for s in sizes)
+    args = tuple(a if s > 1 else a[0] for a, s in zip(operands, sizes, strict=True))
+    return jax.vmap(fn, in_axes=axes)(*args)
+
+
+def scatter(indptr, idx, syn, w, x, *, n_out: int):
+    """``y[b, idx[s]] += x[b, row(s)] * w[b, syn[s]]`` -> ``(B, n_out)``."""
+    n_syn = idx.shape[0]
+    rows = rows_of_positions(indptr, n_syn)
+
+    def one(wb, xb):
+        xs = xb.astype(wb.dtype)[rows]
+        if wb.shape[0] == 1:
+            contrib = xs * wb[0]
+        else:
+            contrib = xs * (wb if syn.shape[0] == 0 else wb[syn])
+        return jax.ops.segment_sum(contrib, idx, num_segments=n_out)
+
+    return _map_batch(one, w, x)
+
+
+def outer(indptr, idx, syn, x, g, *, n_w: int):
+    """``out[b, syn[s]] += x[b, row(s)] * g[b, idx[s]]`` -> ``(B, n_w)`` (all summed if n_w == 1)."""
+    n_syn = idx.shape[0]
+    rows = rows_of_positions(indptr, n_syn)
+
+    def one(xb, gb):
+        vals = xb.astype(gb.dtype)[rows] * gb[idx]
+        if n_w == 1:
+            return jnp.sum(vals, keepdims=True)
+        if syn.shape[0] == 0:
+            return vals
+        return jnp.zeros(n_w, gb.dtype).at[syn].add(vals)
+
+    return _map_batch(one, x, g)
+
+
+def update(indptr, idx, syn, w, x, v, scale, bounds):
+    """``w[k] <- clip(w[k] + x[row] * v[idx] * scale[k], lo, hi)`` where ``x[row] != 0``."""
+    n_syn = idx.shape[0]
+    rows = rows_of_positions(indptr, n_syn)
+    has_scale = scale.shape[-1] > 0
+
+    def one(wb, xb, vb, sb, bb):
+        xs = xb[rows]
+        wk = wb if syn.shape[0] == 0 else wb[syn]
+        d = xs.astype(wb.dtype) * vb[idx]
+        if has_scale:
+            d = d * (sb if syn.shape[0] == 0 else sb[syn])
+        new = jnp.where(xs != 0, jnp.clip(wk + d, bb[0], bb[1]), wk)
+        return new if syn.shape[0] == 0 else wb.at[syn].set(new)
+
+    return _map_batch(one, w, x, v, scale, bounds)
