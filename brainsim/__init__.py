@@ -5,10 +5,10 @@ state transitions (`init`, `step`), `brainsim.run` advances them with `lax.scan`
 surrogate gradients.
 """
 
-from brainsim import integrators, neurons, plot, surrogate
+from brainsim import integrators, neurons, plot, surrogate, synapses
 from brainsim._result import RunResult, SpikeEvents
 from brainsim._run import run
 
 __version__ = "0.1.0"
 
-__all__ = ["integrators", "neurons", "plot", "surrogate", "run", "RunResult", "SpikeEvents"]
+__all__ = ["integrators", "neurons", "plot", "surrogate", "synapses", "run", "RunResult", "SpikeEvents"]

@@ -14,6 +14,7 @@ MODULES = [
     "brainsim.surrogate",
     "brainsim.integrators",
     "brainsim.plot",
+    "brainsim.synapses",
 ]
 
 
@@ -44,6 +45,9 @@ def test_every_public_name_has_a_docs_entry_and_docstring(module_name):
         "brainsim.neurons._izhikevich",
         "brainsim.neurons._hodgkin_huxley",
         "brainsim.neurons._sources",
+        "brainsim.synapses._kinetics",
+        "brainsim.synapses._outputs",
+        "brainsim.synapses._short_term",
     ],
 )
 def test_docstring_examples_run(module_name):
