@@ -9,19 +9,36 @@ work under ``jit``, ``vmap`` and ``grad``.
 """
 
 from ._backend import get_backend, set_backend, use_backend
+from ._builders import (
+    all_to_all,
+    fixed_in_degree,
+    fixed_out_degree,
+    fixed_prob,
+    from_edges,
+    one_to_one,
+)
 from ._connectivity import CSR, ELL, Dense
 from ._native import native_available
 from ._operators import event_matmat, event_matvec, matvec
+from ._plasticity import update_cols_on_events, update_rows_on_events
 
 __all__ = [
     "CSR",
     "ELL",
     "Dense",
+    "all_to_all",
     "event_matmat",
     "event_matvec",
+    "fixed_in_degree",
+    "fixed_out_degree",
+    "fixed_prob",
+    "from_edges",
     "get_backend",
     "matvec",
     "native_available",
+    "one_to_one",
     "set_backend",
+    "update_cols_on_events",
+    "update_rows_on_events",
     "use_backend",
 ]

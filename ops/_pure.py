@@ -45,7 +45,7 @@ def scatter(indptr, idx, syn, w, x, *, n_out: int):
 
 
 def outer(indptr, idx, syn, x, g, *, n_w: int):
-    """``out[b, syn[s]] += x[b, row(s)] * g[b, idx[s]]`` -> ``(B, n_w)`` (all summed if n_w == 1)."""
+    """``out[b, syn[s]] += x[b, row(s)] * g[b, idx[s]]`` -> ``(B, n_w)`` (summed if n_w == 1)."""
     n_syn = idx.shape[0]
     rows = rows_of_positions(indptr, n_syn)
 
