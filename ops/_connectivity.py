@@ -260,6 +260,10 @@ class Dense(eqx.Module):
     def n_post(self) -> int:
         return int(self.weights.shape[1])
 
+    def with_weights(self, weights) -> Dense:
+        """The same mask with another ``(n_pre, n_post)`` weight matrix."""
+        return Dense(weights, self.mask)
+
     def transpose(self) -> Dense:
         return Dense(self.weights.T, None if self.mask is None else self.mask.T)
 

@@ -74,7 +74,7 @@ def update_rows_on_events(
     w_max: float | Array | None = None,
     backend: str | None = None,
 ) -> Array:
-    """Row update on presynaptic events: ``w_ij <- clip(w_ij + s_i a_j scale_ij)`` where ``s_i != 0``.
+    """On presynaptic events: ``w_ij <- clip(w_ij + s_i a_j scale_ij)`` where ``s_i != 0``.
 
     The row of every presynaptic neuron that spiked receives the postsynaptic vector ``a``
     (e.g. a postsynaptic trace: the depression of pair STDP). Only those rows are touched
@@ -109,7 +109,7 @@ def update_cols_on_events(
     w_max: float | Array | None = None,
     backend: str | None = None,
 ) -> Array:
-    """Column update on postsynaptic events: ``w_ij <- clip(w_ij + b_i s_j scale_ij)`` where ``s_j != 0``.
+    """On postsynaptic events: ``w_ij <- clip(w_ij + b_i s_j scale_ij)`` where ``s_j != 0``.
 
     The column (incoming synapses) of every postsynaptic neuron that spiked receives the
     presynaptic vector ``b`` (e.g. a presynaptic trace: the potentiation of pair STDP), via
