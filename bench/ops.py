@@ -92,7 +92,7 @@ def main():
         for backend in ("native", "jax", "brainpy"):
             if backend == "native" and not bo.native_available():
                 continue
-            steps = n_steps if backend != "jax" else max(n_steps // 10, 100)
+            steps = n_steps
             try:
                 row = measure(conn, k, p, steps, backend, key)
             except Exception:  # noqa: BLE001 - a peer library failing must not stop the bench
