@@ -38,7 +38,8 @@ def _probe() -> None:
     import jax.numpy as jnp
 
     cpu = jax.devices("cpu")[0]
-    with jax.default_device(cpu):
+    # The first use may come while a caller's function is being traced: evaluate eagerly.
+    with jax.ensure_compile_time_eval(), jax.default_device(cpu):
         indptr = jnp.array([0, 2, 2, 3], jnp.int32)
         idx = jnp.array([0, 2, 1], jnp.int32)
         syn = jnp.zeros(0, jnp.int32)
