@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import math
 import time
 from collections.abc import Callable
@@ -48,23 +49,26 @@ def _first_nonfinite(state, step_index, found):
     return jnp.where((found < 0) & jnp.stack(flags), step_index, found)
 
 
-def _make_advance(step, probes, every, dt, t0, inputs, input_series, check):
-    """Build `advance(state, start, n_groups, n_valid)`: run `n_groups * every` steps from the
-    global step `start`, recording spikes every step and traces after each group of `every`."""
+def _make_advance(probes, every, dt, t0, check):
+    """Build `advance(model, inputs, input_series, state, start, n_groups, n_valid)`: run
+    `n_groups * every` steps from the global step `start`, recording spikes every step and traces
+    after each group of `every`. The model and inputs are arguments (not closed over), so that
+    their arrays are not baked into the compiled program as constants."""
     spike_probes = [p for p in probes if p.is_spikes]
     trace_probes = [p for p in probes if not p.is_spikes]
 
-    def inputs_at(n, t):
+    def inputs_at(inputs, input_series, n, t):
         if input_series is not None:
             return jax.tree.map(lambda a: a[n], input_series)
         if callable(inputs):
             return inputs(t)
         return inputs
 
-    def one_step(carry, n, n_valid, spike_dtype):
+    def one_step(model, inputs, input_series, carry, n, n_valid, spike_dtype):
         state, last_traces, found = carry
         t = t0 + n * dt
-        new_state, outputs = step(state, inputs_at(n, t), t=t, dt=dt)
+        x = inputs_at(inputs, input_series, n, t)
+        new_state, outputs = _step_function(model)(state, x, t=t, dt=dt)
         spikes = [read_probe(p, new_state, outputs).astype(spike_dtype) for p in spike_probes]
         traces = [read_probe(p, new_state, outputs) for p in trace_probes]
         if n_valid is not None:
@@ -78,10 +82,12 @@ def _make_advance(step, probes, every, dt, t0, inputs, input_series, check):
             found = _first_nonfinite(new_state, n, found)
         return (new_state, traces, found), spikes
 
-    def advance(state, start, n_groups, n_valid, spike_dtype):
+    def advance(model, inputs, input_series, state, start, n_groups, n_valid, spike_dtype):
+        step = _step_function(model)
         n_leaves = len(jax.tree.leaves(state))
         found = jnp.full((n_leaves,), -1, jnp.int32)
-        state0, out0 = jax.eval_shape(lambda s: step(s, inputs_at(start, t0), t=t0, dt=dt), state)
+        x0 = inputs_at(inputs, input_series, start, t0)
+        state0, out0 = jax.eval_shape(lambda s: step(s, x0, t=t0, dt=dt), state)
         traces0 = [
             jnp.zeros(shape.shape, shape.dtype)
             for shape in (
@@ -93,7 +99,9 @@ def _make_advance(step, probes, every, dt, t0, inputs, input_series, check):
         def group(carry, g):
             ns = start + g * every + jnp.arange(every)
             carry, spikes = jax.lax.scan(
-                lambda c, n: one_step(c, n, n_valid, spike_dtype), carry, ns
+                lambda c, n: one_step(model, inputs, input_series, c, n, n_valid, spike_dtype),
+                carry,
+                ns,
             )
             return carry, (spikes, carry[1])
 
@@ -173,7 +181,7 @@ def run(
         >>> result.traces["v"].shape
         (100, 10)
     """
-    step = _step_function(model)
+    _step_function(model)
     check_dt(dt)
     steps = _number_of_steps(duration, steps, dt)
     if not isinstance(every, int) or every < 1:
@@ -193,14 +201,13 @@ def run(
         stream = not traced
     if stream and traced:
         raise ValueError("`stream=True` cannot be used inside jit, grad or vmap.")
-    advance, spike_probes, trace_probes = _make_advance(
-        step, probes, every, dt, t0, inputs, input_series, check_finite
-    )
+    advance, spike_probes, trace_probes = _make_advance(probes, every, dt, t0, check_finite)
+    bound = functools.partial(advance, model, inputs, input_series)
     if not stream:
-        return _run_on_device(advance, state, steps, every, dt, t0, spike_probes, trace_probes)
+        return _run_on_device(bound, state, steps, every, dt, t0, spike_probes, trace_probes)
     return _run_streaming(
-        advance, state, steps, every, dt, t0, spike_probes, trace_probes, chunk_steps, progress,
-        check_finite,
+        advance, (model, inputs, input_series), state, steps, every, dt, t0, spike_probes,
+        trace_probes, chunk_steps, progress, check_finite,
     )
 
 
@@ -260,15 +267,16 @@ def _chunk_size(state, spike_probes, trace_probes, every, steps, chunk_steps, ad
 
 
 def _run_streaming(
-    advance, state, steps, every, dt, t0, spike_probes, trace_probes, chunk_steps, progress,
-    check,
+    advance, arguments, state, steps, every, dt, t0, spike_probes, trace_probes, chunk_steps,
+    progress, check,
 ):
-    chunk = _chunk_size(state, spike_probes, trace_probes, every, steps, chunk_steps, advance)
+    bound = functools.partial(advance, *arguments)
+    chunk = _chunk_size(state, spike_probes, trace_probes, every, steps, chunk_steps, bound)
     leaf_names = _leaf_names(state)
 
     @eqx.filter_jit
-    def advance_chunk(state, start, n_valid):
-        return advance(state, start, chunk // every, n_valid, jnp.bool_)
+    def advance_chunk(arguments, state, start, n_valid):
+        return advance(*arguments, state, start, chunk // every, n_valid, jnp.bool_)
 
     spike_chunks: list[list] = [[] for _ in spike_probes]
     trace_chunks: list[list] = [[] for _ in trace_probes]
@@ -276,7 +284,9 @@ def _run_streaming(
     began = time.perf_counter()
     done = 0
     while done < steps:
-        state, spikes, traces, found = advance_chunk(state, jnp.int32(done), jnp.int32(steps))
+        state, spikes, traces, found = advance_chunk(
+            arguments, state, jnp.int32(done), jnp.int32(steps)
+        )
         n_here = min(chunk, steps - done)
         full_groups = n_here // every
         spike_sizes = [s.shape[-1] for s in spikes]
