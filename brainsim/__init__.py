@@ -8,7 +8,20 @@ surrogate gradients.
 from brainsim import integrators, neurons, plot, surrogate, synapses
 from brainsim._result import RunResult, SpikeEvents
 from brainsim._run import run
+from brainsim import benchmarks
+from brainsim.network import Network, Projection
 
 __version__ = "0.1.0"
 
-__all__ = ["integrators", "neurons", "plot", "surrogate", "synapses", "run", "RunResult", "SpikeEvents"]
+__all__ = [
+    "integrators",
+    "neurons",
+    "plot",
+    "surrogate",
+    "synapses",
+    "run",
+    "RunResult",
+    "SpikeEvents",
+    "Network",
+    "Projection",
+]

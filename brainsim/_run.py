@@ -206,8 +206,18 @@ def run(
     if not stream:
         return _run_on_device(bound, state, steps, every, dt, t0, spike_probes, trace_probes)
     return _run_streaming(
-        advance, (model, inputs, input_series), state, steps, every, dt, t0, spike_probes,
-        trace_probes, chunk_steps, progress, check_finite,
+        advance,
+        (model, inputs, input_series),
+        state,
+        steps,
+        every,
+        dt,
+        t0,
+        spike_probes,
+        trace_probes,
+        chunk_steps,
+        progress,
+        check_finite,
     )
 
 
@@ -257,9 +267,7 @@ def _chunk_size(state, spike_probes, trace_probes, every, steps, chunk_steps, ad
         if not isinstance(chunk_steps, int) or chunk_steps < 1:
             raise ValueError(f"`chunk_steps` must be a positive int, got {chunk_steps!r}.")
         return max(every, chunk_steps // every * every)
-    shapes = jax.eval_shape(
-        lambda s: advance(s, 0, 1, None, jnp.bool_), state
-    )
+    shapes = jax.eval_shape(lambda s: advance(s, 0, 1, None, jnp.bool_), state)
     per_group = sum(math.prod(s.shape) * s.dtype.itemsize for s in jax.tree.leaves(shapes[1:3]))
     groups = max(1, _CHUNK_BYTES // max(per_group, 1))
     chunk = min(groups * every, _MAX_CHUNK_STEPS // every * every or every)
@@ -267,8 +275,18 @@ def _chunk_size(state, spike_probes, trace_probes, every, steps, chunk_steps, ad
 
 
 def _run_streaming(
-    advance, arguments, state, steps, every, dt, t0, spike_probes, trace_probes, chunk_steps,
-    progress, check,
+    advance,
+    arguments,
+    state,
+    steps,
+    every,
+    dt,
+    t0,
+    spike_probes,
+    trace_probes,
+    chunk_steps,
+    progress,
+    check,
 ):
     bound = functools.partial(advance, *arguments)
     chunk = _chunk_size(state, spike_probes, trace_probes, every, steps, chunk_steps, bound)

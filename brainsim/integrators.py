@@ -109,6 +109,4 @@ def get(method: str) -> Callable:
     try:
         return _METHODS[method]
     except KeyError:
-        raise ValueError(
-            f"`method` must be one of {sorted(_METHODS)}, got {method!r}."
-        ) from None
+        raise ValueError(f"`method` must be one of {sorted(_METHODS)}, got {method!r}.") from None

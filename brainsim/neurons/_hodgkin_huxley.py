@@ -56,9 +56,12 @@ class _HHBase(Neuron):
         raise NotImplementedError
 
     def init(self, n: int, key: PRNGKeyArray | None = None) -> HHState:
-        """State of `n` neurons at `v_init` with gating variables at their steady state."""
+        """State of `n` neurons at `v_init` (given a key: plus `v_init_sd` times a standard normal
+        draw) with the gating variables at their steady state."""
         self._check_shapes(n)
         v = self._full(self.v_init, n)
+        if key is not None:
+            v = v + self.v_init_sd * jax.random.normal(key, (n,), v.dtype)
         a_m, b_m, a_h, b_h, a_n, b_n = self.rates(v)
         return HHState(v=v, m=_steady(a_m, b_m), h=_steady(a_h, b_h), n=_steady(a_n, b_n))
 
@@ -94,6 +97,7 @@ class HH(_HHBase):
         C: capacitance (pF, > 0).  g_Na, g_K, g_L: maximal conductances (nS, >= 0).
         E_Na, E_K, E_L: reversal potentials (mV).
         v_spike: spike-detection level (mV).  v_init: initial potential (mV).
+        v_init_sd: spread of the initial potential when `init` gets a key (mV, >= 0).
         spike_fn: surrogate for the backward pass.  method: integrator (`"exp_euler"` default).
 
     Example:
@@ -113,6 +117,7 @@ class HH(_HHBase):
     E_L: Float[Array, "*n"] = eqx.field(default=-54.387, converter=as_param)
     v_spike: Float[Array, "*n"] = eqx.field(default=0.0, converter=as_param)
     v_init: Float[Array, "*n"] = eqx.field(default=-65.0, converter=as_param)
+    v_init_sd: Float[Array, "*n"] = eqx.field(default=0.0, converter=as_param)
     spike_fn: Surrogate = eqx.field(default_factory=default_surrogate)
     method: str = eqx.field(default="exp_euler", static=True)
 
@@ -122,6 +127,7 @@ class HH(_HHBase):
             check_positive(name, getattr(self, name), allow_zero=True)
         for name in ("E_Na", "E_K", "E_L", "v_spike", "v_init"):
             check_finite(name, getattr(self, name))
+        check_positive("v_init_sd", self.v_init_sd, allow_zero=True)
 
     def rates(self, v):
         """The six rate functions α_m, β_m, α_h, β_h, α_n, β_n (1/ms) at `v` (mV)."""
@@ -157,6 +163,7 @@ class TraubHH(_HHBase):
         g_L, g_Na, g_K: conductances (nS, >= 0; 0.05, 100, 30 mS/cm² × area).
         E_L, E_K, E_Na: reversal potentials (mV).  V_T: rate offset (mV).
         v_spike: spike-detection level (mV, default -20).  v_init: initial potential (mV).
+        v_init_sd: spread of the initial potential when `init` gets a key (mV, >= 0).
         spike_fn: surrogate for the backward pass.  method: integrator (`"exp_euler"` default).
 
     Example:
@@ -178,6 +185,7 @@ class TraubHH(_HHBase):
     V_T: Float[Array, "*n"] = eqx.field(default=-63.0, converter=as_param)
     v_spike: Float[Array, "*n"] = eqx.field(default=-20.0, converter=as_param)
     v_init: Float[Array, "*n"] = eqx.field(default=-60.0, converter=as_param)
+    v_init_sd: Float[Array, "*n"] = eqx.field(default=0.0, converter=as_param)
     spike_fn: Surrogate = eqx.field(default_factory=default_surrogate)
     method: str = eqx.field(default="exp_euler", static=True)
 
@@ -187,6 +195,7 @@ class TraubHH(_HHBase):
             check_positive(name, getattr(self, name), allow_zero=True)
         for name in ("E_L", "E_K", "E_Na", "V_T", "v_spike", "v_init"):
             check_finite(name, getattr(self, name))
+        check_positive("v_init_sd", self.v_init_sd, allow_zero=True)
 
     def rates(self, v):
         """The six rate functions α_m, β_m, α_h, β_h, α_n, β_n (1/ms) at `v` (mV)."""

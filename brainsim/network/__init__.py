@@ -1,0 +1,7 @@
+"""Networks: populations connected by projections (connectivity, delays, synapses)."""
+
+from brainsim.network._delays import DelayState
+from brainsim.network._network import Network
+from brainsim.network._projection import Projection, ProjectionState
+
+__all__ = ["Network", "Projection", "ProjectionState", "DelayState"]

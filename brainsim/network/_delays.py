@@ -1,0 +1,133 @@
+"""Synaptic delays: one per projection, one per presynaptic neuron, or one per synapse.
+
+Delays are integers of time steps. A spike emitted at step `n` arrives (is added to the
+synaptic variable) at step `n + d`; `d = 0` delivers in the emitting step, so the postsynaptic
+neuron sees it from the next step on (as Brian2 does without delay).
+
+- Projection and per-presynaptic delays keep a ring of the last `D + 1` presynaptic event vectors
+  and read, for each presynaptic neuron, the events of `d_i` steps ago.
+- Per-synapse delays deliver at emission into a postsynaptic ring buffer
+  `buf[(n + d_ij) mod (D + 1), j] += w_ij · s_i` and read `buf[n mod (D + 1)]`.
+"""
+
+from __future__ import annotations
+
+from typing import NamedTuple
+
+import brainsim_ops as bo
+import jax.numpy as jnp
+import numpy as np
+from jaxtyping import Array, Float, Int
+
+MODES = ("projection", "pre", "synapse")
+
+
+def parse_delay(delay_steps, delay_per: str | None, n_pre: int, n_syn: int):
+    """Validate `delay_steps` and decide its mode; returns `(mode, steps as int32, D)`."""
+    steps = np.asarray(delay_steps)
+    if not np.issubdtype(steps.dtype, np.integer):
+        if np.any(steps != np.round(steps)):
+            raise TypeError(
+                f"`delay_steps` must be whole numbers of steps, got dtype {steps.dtype}; "
+                "convert a delay in ms with round(delay / dt)."
+            )
+    steps = steps.astype(np.int64)
+    if np.any(steps < 0):
+        raise ValueError(f"`delay_steps` must be >= 0, got a minimum of {int(steps.min())}.")
+    if delay_per is None:
+        if steps.ndim == 0:
+            delay_per = "projection"
+        elif steps.shape == (n_pre,) and n_pre != n_syn:
+            delay_per = "pre"
+        elif steps.shape == (n_syn,) and n_pre != n_syn:
+            delay_per = "synapse"
+        else:
+            raise ValueError(
+                f"cannot tell whether `delay_steps` of shape {steps.shape} is per presynaptic "
+                f"neuron ({n_pre}) or per synapse ({n_syn}); pass delay_per='pre' or 'synapse'."
+            )
+    if delay_per not in MODES:
+        raise ValueError(f"`delay_per` must be one of {MODES}, got {delay_per!r}.")
+    expected = {"projection": (), "pre": (n_pre,), "synapse": (n_syn,)}[delay_per]
+    if steps.shape != expected:
+        raise ValueError(
+            f"`delay_steps` for delay_per={delay_per!r} must have shape {expected}, "
+            f"got {steps.shape}."
+        )
+    max_delay = int(steps.max()) if steps.size else 0
+    if max_delay > 100_000:
+        raise ValueError(
+            f"`delay_steps` up to {max_delay} would need a ring buffer of that many steps; "
+            "use a coarser dt or shorter delays."
+        )
+    return delay_per, jnp.asarray(steps, jnp.int32), max_delay
+
+
+class DelayState(NamedTuple):
+    """Ring buffer of a delayed projection: `(D + 1, n_pre)` events or `(D + 1, n_post)` input."""
+
+    ring: Float[Array, "slots n"]
+
+
+def init_delay(mode: str, max_delay: int, n_pre: int, n_post: int, dtype) -> DelayState:
+    """An empty ring for a projection with delays up to `max_delay` steps."""
+    width = n_post if mode == "synapse" else n_pre
+    return DelayState(ring=jnp.zeros((max_delay + 1, width), dtype))
+
+
+def synapse_rows(conn) -> Int[Array, " n_syn"]:
+    """Presynaptic neuron of each synapse, by storage index."""
+    layout = conn.layout
+    counts = np.diff(np.asarray(layout.pre_indptr))
+    rows = np.repeat(np.arange(layout.n_pre, dtype=np.int32), counts)
+    storage = np.asarray(layout.pre_syn)
+    if storage.size:
+        by_storage = np.empty_like(rows)
+        by_storage[storage] = rows
+        rows = by_storage
+    return jnp.asarray(rows)
+
+
+def synapse_posts(conn) -> Int[Array, " n_syn"]:
+    """Postsynaptic neuron of each synapse, by storage index."""
+    layout = conn.layout
+    posts = np.asarray(layout.pre_post)
+    storage = np.asarray(layout.pre_syn)
+    if storage.size:
+        by_storage = np.empty_like(posts)
+        by_storage[storage] = posts
+        posts = by_storage
+    return jnp.asarray(posts)
+
+
+def deliver(
+    mode: str,
+    delay_steps: Int[Array, ...],
+    state: DelayState,
+    events: Float[Array, " n_pre"],
+    conn,
+    step_index: Int[Array, ""],
+    rows: Int[Array, " n_syn"] | None = None,
+    posts: Int[Array, " n_syn"] | None = None,
+) -> tuple[DelayState, Float[Array, " n_post"]]:
+    """Push this step's presynaptic `events` and return the input arriving now per post neuron.
+
+    Per-synapse mode needs `rows` and `posts`, each synapse's pre and post neuron
+    (`synapse_rows`, `synapse_posts`, computed once when the projection is built).
+    """
+    slots = state.ring.shape[0]
+    now = step_index % slots
+    if mode == "synapse":
+        weights = jnp.broadcast_to(conn.weights, rows.shape)
+        contribution = events[rows] * weights
+        target_slot = (step_index + delay_steps) % slots
+        ring = state.ring.at[target_slot, posts].add(contribution)
+        arriving = ring[now]
+        return DelayState(ring=ring.at[now].set(0.0)), arriving
+    ring = state.ring.at[now].set(events)
+    source_slot = (step_index - delay_steps) % slots
+    if mode == "projection":
+        delayed = ring[source_slot]
+    else:
+        delayed = ring[source_slot, jnp.arange(ring.shape[1])]
+    return DelayState(ring=ring), bo.event_matvec(delayed, conn)

@@ -1,0 +1,148 @@
+"""A projection: connectivity, delay, synaptic kinetics and output between two populations."""
+
+from __future__ import annotations
+
+from typing import Any, NamedTuple
+
+import brainsim_ops as bo
+import equinox as eqx
+import jax.numpy as jnp
+from jaxtyping import Array, Float, Int
+
+from brainsim.network._delays import (
+    DelayState,
+    deliver,
+    init_delay,
+    parse_delay,
+    synapse_posts,
+    synapse_rows,
+)
+from brainsim.neurons import Drive
+from brainsim.synapses import Conductance, Exponential, TsodyksMarkram
+
+
+class ProjectionState(NamedTuple):
+    """State of a projection: kinetics (per post neuron), delay ring, STP (per pre neuron)."""
+
+    kinetics: Any
+    delay: DelayState | None
+    stp: Any
+
+
+class Projection(eqx.Module):
+    """Synapses from population `pre` to population `post`.
+
+    Each step, the presynaptic spikes (scaled by the Tsodyks-Markram release when `stp` is
+    given) travel through `conn` (an event-driven `brainsim_ops` product) after `delay_steps`
+    steps, are added to the `kinetics` variable of each postsynaptic neuron, and act on it
+    through `output` (a conductance, a current or NMDA).
+
+    Args:
+        pre, post: names of the source and target populations in the `Network`.
+        conn: connectivity from `brainsim_ops` (`fixed_prob`, `fixed_in_degree`, ...); its
+            weights are in nS for conductance outputs, pA for current outputs.
+        kinetics: synaptic kinetics (default `Exponential(tau=5 ms)`).
+        output: `Conductance(E)`, `Current()` or `NMDA(...)` (default `Conductance(E=0 mV)`).
+        delay_steps: delay in steps: an int (whole projection), one per presynaptic neuron, or
+            one per synapse (by the connectivity's synapse order). 0 = no delay.
+        delay_per: `"projection"`, `"pre"` or `"synapse"`; inferred from the shape of
+            `delay_steps` unless ambiguous.
+        stp: optional `TsodyksMarkram` short-term plasticity.
+        name: name of the projection (default `"pre->post"`).
+
+    Example:
+        >>> import jax, brainsim as bs, brainsim_ops as bo
+        >>> conn = bo.fixed_prob(jax.random.key(1), 3200, 4000, 0.02, weight=0.6)
+        >>> proj = bs.Projection("E", "I", conn, bs.synapses.Exponential(tau=5.0),
+        ...                      bs.synapses.Conductance(E=0.0), delay_steps=15)
+    """
+
+    pre: str = eqx.field(static=True)
+    post: str = eqx.field(static=True)
+    conn: Any
+    kinetics: Any
+    output: Any
+    delay_steps: Int[Array, ...] | None
+    stp: TsodyksMarkram | None
+    synapse_pre: Int[Array, " n_syn"] | None
+    synapse_post: Int[Array, " n_syn"] | None
+    delay_per: str | None = eqx.field(static=True)
+    max_delay: int = eqx.field(static=True)
+    name: str = eqx.field(static=True)
+
+    def __init__(
+        self,
+        pre: str,
+        post: str,
+        conn,
+        kinetics=None,
+        output=None,
+        *,
+        delay_steps=0,
+        delay_per: str | None = None,
+        stp: TsodyksMarkram | None = None,
+        name: str | None = None,
+    ):
+        for label, value in (("pre", pre), ("post", post)):
+            if not isinstance(value, str) or not value:
+                raise TypeError(f"`{label}` must be a population name, got {value!r}.")
+        if not hasattr(conn, "n_pre") or not hasattr(conn, "weights"):
+            raise TypeError(
+                f"`conn` must be a brainsim_ops connectivity (CSR, ELL, Dense), got "
+                f"{type(conn).__name__}."
+            )
+        self.pre, self.post, self.conn = pre, post, conn
+        self.kinetics = Exponential() if kinetics is None else kinetics
+        self.output = Conductance() if output is None else output
+        self.stp = stp
+        self.name = name or f"{pre}->{post}"
+        n_syn = conn.n_syn if hasattr(conn, "n_syn") else conn.n_pre * conn.n_post
+        mode, steps, max_delay = parse_delay(delay_steps, delay_per, conn.n_pre, n_syn)
+        self.max_delay = max_delay
+        self.synapse_pre = self.synapse_post = None
+        if mode == "projection" and max_delay == 0:
+            self.delay_per, self.delay_steps = None, None
+        else:
+            self.delay_per, self.delay_steps = mode, steps
+        if mode == "synapse":
+            if not isinstance(conn, bo.CSR):
+                raise TypeError("per-synapse delays need a CSR connectivity (`conn`).")
+            self.synapse_pre, self.synapse_post = synapse_rows(conn), synapse_posts(conn)
+
+    def init(self, dtype=None) -> ProjectionState:
+        """Empty synapses: zero kinetics, an empty delay ring, rested STP."""
+        dtype = dtype or jnp.result_type(float)
+        delay = None
+        if self.delay_per is not None:
+            delay = init_delay(
+                self.delay_per, self.max_delay, self.conn.n_pre, self.conn.n_post, dtype
+            )
+        stp = None if self.stp is None else self.stp.init(self.conn.n_pre)
+        return ProjectionState(kinetics=self.kinetics.init(self.conn.n_post), delay=delay, stp=stp)
+
+    def drive(self, state: ProjectionState, v_post: Float[Array, " n_post"]) -> Drive:
+        """The input this projection gives its postsynaptic population at potential `v_post`."""
+        return self.output.drive(self.kinetics.value(state.kinetics), v_post)
+
+    def step(self, state: ProjectionState, pre_spikes, step_index, *, dt) -> ProjectionState:
+        """Deliver this step's presynaptic spikes and advance the kinetics by `dt` ms."""
+        events = pre_spikes
+        stp = state.stp
+        if self.stp is not None:
+            stp, events = self.stp.step(stp, pre_spikes, dt=dt)
+        delay = state.delay
+        if self.delay_per is None:
+            arriving = bo.event_matvec(events, self.conn)
+        else:
+            delay, arriving = deliver(
+                self.delay_per,
+                self.delay_steps,
+                delay,
+                events,
+                self.conn,
+                step_index,
+                self.synapse_pre,
+                self.synapse_post,
+            )
+        kinetics = self.kinetics.step(state.kinetics, arriving, dt=dt)
+        return ProjectionState(kinetics=kinetics, delay=delay, stp=stp)
