@@ -5,15 +5,15 @@ state transitions (`init`, `step`), `brainsim.run` advances them with `lax.scan`
 surrogate gradients.
 """
 
-from brainsim import integrators, neurons, plot, surrogate, synapses
+from brainsim import benchmarks, integrators, neurons, plot, surrogate, synapses
 from brainsim._result import RunResult, SpikeEvents
 from brainsim._run import run
-from brainsim import benchmarks
 from brainsim.network import Network, Projection
 
 __version__ = "0.1.0"
 
 __all__ = [
+    "benchmarks",
     "integrators",
     "neurons",
     "plot",

@@ -14,10 +14,11 @@ from __future__ import annotations
 
 from typing import NamedTuple
 
-import brainsim_ops as bo
 import jax.numpy as jnp
 import numpy as np
 from jaxtyping import Array, Float, Int
+
+import brainsim_ops as bo
 
 MODES = ("projection", "pre", "synapse")
 

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from typing import Any, NamedTuple
 
-import brainsim_ops as bo
 import equinox as eqx
 import jax.numpy as jnp
 from jaxtyping import Array, Float, Int
 
+import brainsim_ops as bo
 from brainsim.network._delays import (
     DelayState,
     deliver,

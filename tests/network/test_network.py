@@ -167,7 +167,7 @@ def test_gradient_with_respect_to_per_synapse_weights_is_event_driven_and_exact(
             Exponential(tau=5.0),
             Current(),
             delay_steps=delay,
-            delay_per=None if delay is 0 else "synapse",
+            delay_per=None if isinstance(delay, int) else "synapse",
         )
         net = bs.Network({"pre": (source, 20), "post": (QUIET, 10)}, [proj])
         grads = eqx.filter_grad(final_g)(net)

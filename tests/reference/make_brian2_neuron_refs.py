@@ -97,13 +97,13 @@ def verify_exprel_forms():
     singularities (and stay finite on them)."""
     v = np.linspace(-100.0, 60.0, 1601)
     v = v[(np.abs(v + 40) > 1e-3) & (np.abs(v + 55) > 1e-3)]
-    for a, b in zip(hh_classic_rates(v), hh_classic_rates_naive(v)):
+    for a, b in zip(hh_classic_rates(v), hh_classic_rates_naive(v), strict=True):
         np.testing.assert_allclose(a, b, rtol=1e-10, atol=0)
     V_T = -63.0
     v = np.linspace(-100.0, 60.0, 1601)
     v = v[(np.abs(13 - v + V_T) > 1e-3) & (np.abs(v - V_T - 40) > 1e-3)
           & (np.abs(15 - v + V_T) > 1e-3)]
-    for a, b in zip(traub_rates(v, V_T), traub_rates_naive(v, V_T)):
+    for a, b in zip(traub_rates(v, V_T), traub_rates_naive(v, V_T), strict=True):
         np.testing.assert_allclose(a, b, rtol=1e-10, atol=0)
     # exactly on the singular points: finite, equal to the limit
     assert np.isclose(hh_classic_rates(np.array([-40.0]))[0][0], 1.0)
