@@ -1,7 +1,8 @@
 """brainsim_ops: event-driven sparse linear algebra for JAX.
 
 Connectivity pytrees (:class:`CSR`, :class:`ELL`, :class:`Dense`) with reproducible builders,
-event-driven products (:func:`event_matvec`, :func:`matvec`, :func:`event_matmat`) and
+event-driven products (:func:`event_matvec`, :func:`matvec`, :func:`event_matmat`),
+delayed delivery into a ring buffer (:func:`event_scatter_delayed`) and
 plasticity primitives (:func:`update_rows_on_events`, :func:`update_cols_on_events`).
 On CPU the operators run native numba kernels called by XLA through its typed FFI (no Python
 per call); elsewhere, or with ``backend="jax"``, a pure-JAX implementation. All operators
@@ -18,6 +19,7 @@ from ._builders import (
     one_to_one,
 )
 from ._connectivity import CSR, ELL, Dense
+from ._delayed import event_scatter_delayed
 from ._native import native_available
 from ._operators import event_matmat, event_matvec, matvec
 from ._plasticity import update_cols_on_events, update_rows_on_events
@@ -29,6 +31,7 @@ __all__ = [
     "all_to_all",
     "event_matmat",
     "event_matvec",
+    "event_scatter_delayed",
     "fixed_in_degree",
     "fixed_out_degree",
     "fixed_prob",

@@ -13,6 +13,8 @@ from . import _abi
 SCATTER = "brainsim_ops_scatter"
 OUTER = "brainsim_ops_outer"
 UPDATE = "brainsim_ops_update"
+DELAYED = "brainsim_ops_delayed"
+DELAYED_OUTER = "brainsim_ops_delayed_outer"
 
 
 def _register() -> None:

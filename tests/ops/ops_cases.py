@@ -1,9 +1,10 @@
 """Random connectivity structures shared by the brainsim_ops tests."""
 
-import brainsim_ops as bo
 import jax
 import jax.numpy as jnp
 import numpy as np
+
+import brainsim_ops as bo
 
 
 def structures(dtype=jnp.float32):

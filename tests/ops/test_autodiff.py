@@ -1,12 +1,13 @@
 """Gradients of the operators against dense JAX (weights, events), JVP, and index errors."""
 
-import brainsim_ops as bo
 import equinox as eqx
 import jax
 import jax.numpy as jnp
 import numpy as np
 import pytest
 from ops_cases import event_patterns, structures
+
+import brainsim_ops as bo
 
 STRUCTS = structures()
 NAMES = [n for n, _ in STRUCTS]

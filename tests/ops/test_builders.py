@@ -1,10 +1,11 @@
 """Builders: reproducibility, degree and probability statistics, self-connections, errors."""
 
-import brainsim_ops as bo
 import jax
 import jax.numpy as jnp
 import numpy as np
 import pytest
+
+import brainsim_ops as bo
 
 
 def test_same_key_same_structure_other_key_differs():

@@ -7,10 +7,11 @@ import sys
 import tempfile
 import textwrap
 
-import brainsim_ops as bo
 import jax
 import jax.numpy as jnp
 import pytest
+
+import brainsim_ops as bo
 from brainsim_ops import _abi, _native
 
 

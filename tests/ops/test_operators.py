@@ -1,11 +1,12 @@
 """event_matvec / matvec / event_matmat against the pure-JAX kernels and dense numpy."""
 
-import brainsim_ops as bo
 import jax
 import jax.numpy as jnp
 import numpy as np
 import pytest
 from ops_cases import event_patterns, structures
+
+import brainsim_ops as bo
 
 STRUCTS = structures()
 NAMES = [name for name, _ in STRUCTS]

@@ -1,11 +1,12 @@
 """update_rows_on_events / update_cols_on_events against a dense numpy reference."""
 
-import brainsim_ops as bo
 import jax
 import jax.numpy as jnp
 import numpy as np
 import pytest
 from ops_cases import event_patterns, structures
+
+import brainsim_ops as bo
 
 STRUCTS = structures()
 NAMES = [n for n, _ in STRUCTS]
