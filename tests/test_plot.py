@@ -1,0 +1,42 @@
+import jax
+import matplotlib
+
+matplotlib.use("Agg")
+
+import numpy as np  # noqa: E402
+
+import brainsim as bs  # noqa: E402
+
+
+def _result(stream):
+    lif = bs.neurons.LIF(R=0.1)
+    return bs.run(
+        lif,
+        lif.init(5, key=jax.random.key(0)),
+        inputs=300.0,
+        duration=100.0,
+        dt=0.1,
+        record=["spikes", "v"],
+        every=5,
+        stream=stream,
+    )
+
+
+def test_raster_draws_one_point_per_spike():
+    for stream in (True, False):
+        result = _result(stream)
+        ax = bs.plot.raster(result)
+        offsets = ax.collections[0].get_offsets()
+        n_spikes = len(result.spikes["spikes"]) if stream else int(result.spikes["spikes"].sum())
+        assert len(offsets) == n_spikes > 0
+        assert ax.get_xlabel() == "time (ms)"
+
+
+def test_traces_and_rate_plot_against_time():
+    result = _result(True)
+    ax = result.plot_traces("v", neurons=[0, 2])
+    assert len(ax.lines) == 2
+    np.testing.assert_allclose(ax.lines[0].get_xdata(), result.t)
+    ax = result.plot_rate(bin_ms=10.0)
+    rates = ax.lines[0].get_ydata()
+    assert abs(np.mean(rates) - result.rate()) < 0.2 * result.rate()
