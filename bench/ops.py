@@ -1,7 +1,10 @@
-"""Benchmark of brainsim_ops.event_matvec inside a lax.scan; one JSON line per measurement.
+"""Benchmark of brainsim_ops.event_matvec (and event_scatter_delayed) inside a lax.scan.
+
+One JSON line per measurement.
 
 Keys: op, backend, n_pre, n_post, k, p_spike, us_per_call, compile_s, run_s (and n_steps,
-active_synapses_per_step so a broken run cannot look fast). Usage:
+active_synapses_per_step so a broken run cannot look fast; max_delay_steps for the delayed
+operator, timed with the read-and-clear of the current ring slot that a model does). Usage:
 ``python bench/ops.py [--quick]``.
 """
 
@@ -11,10 +14,11 @@ import argparse
 import json
 import time
 
-import brainsim_ops as bo
 import jax
 import jax.numpy as jnp
 import numpy as np
+
+import brainsim_ops as bo
 
 
 def _spike_train(key, n_steps, n, p):
@@ -63,6 +67,42 @@ def measure(conn, k, p, n_steps, backend, key):
     )
 
 
+def measure_delayed(conn, k, p, n_steps, backend, key, max_delay=20):
+    """event_scatter_delayed per step in a scan, with the usual read-and-clear of slot t % L."""
+    n_slots = max_delay + 1
+    shape = (conn.n_pre, conn.k) if isinstance(conn, bo.ELL) else (conn.n_syn,)
+    delays = jax.random.randint(jax.random.fold_in(key, 1), shape, 0, n_slots, jnp.int32)
+    spikes = _spike_train(key, n_steps, conn.n_pre, p)
+
+    def run(s, c, d):
+        def body(carry, inp):
+            ring, acc = carry
+            t, ev = inp
+            ring = bo.event_scatter_delayed(ev, c, d, ring, t, backend=backend)
+            now = t % n_slots
+            acc = acc + ring[now]
+            return (ring.at[now].set(0.0), acc), None
+
+        init = (jnp.zeros((n_slots, c.n_post), c.weights.dtype), jnp.zeros(c.n_post))
+        ts = jnp.arange(s.shape[0], dtype=jnp.int32)
+        (_, acc), _ = jax.lax.scan(body, init, (ts, s))
+        return acc
+
+    t0 = time.perf_counter()
+    compiled = jax.jit(run).lower(spikes, conn, delays).compile()
+    compile_s = time.perf_counter() - t0
+    compiled(spikes, conn, delays).block_until_ready()  # warm-up
+    t0 = time.perf_counter()
+    compiled(spikes, conn, delays).block_until_ready()
+    run_s = time.perf_counter() - t0
+    return dict(
+        op="event_scatter_delayed", backend=backend, n_pre=conn.n_pre, n_post=conn.n_post,
+        k=k, p_spike=p, max_delay_steps=max_delay, us_per_call=1e6 * run_s / n_steps,
+        compile_s=round(compile_s, 4), run_s=round(run_s, 4), n_steps=n_steps,
+        active_synapses_per_step=round(float(jnp.mean(jnp.sum(spikes, 1))) * k, 1),
+    )
+
+
 def _brainpy_op(conn):
     try:
         import brainpy.math as bm  # noqa: F401
@@ -99,6 +139,12 @@ def main():
                 row = None
             if row is not None:
                 print(json.dumps(row), flush=True)
+    # Per-synapse delays (uniform in 0..20 steps) into a ring buffer, same connectivity.
+    for p in (0.002, 0.02):
+        for backend in ("native", "jax"):
+            if backend == "native" and not bo.native_available():
+                continue
+            print(json.dumps(measure_delayed(conn, k, p, n_steps, backend, key)), flush=True)
     # Large network: time must follow active synapses, not matrix size.
     if bo.native_available():
         n = 400_000

@@ -12,6 +12,8 @@ per-storage delays ``delay`` (``(n_w,)`` or ``(1,)`` for a homogeneous delay):
 The events' cotangent is a gather (``_pure.delayed_gather``, pure JAX, differentiable as is).
 Value operands carry a leading batch axis (1 = shared, or B): ``w (Bw, W)``, ``x (Bx, R)``,
 ``ring (Br, L, C)``, ``step (Bs, 1)`` int32; ``vmap`` grows it and stays one kernel call.
+An unbatched ring is passed as ``(L, C)`` (no reshape around the custom call: a bitcast
+between the ``lax.scan`` carry and the aliased operand makes XLA copy the ring each step).
 Lowering: the numba FFI handlers on CPU with ``backend="native"``, pure JAX otherwise; the
 native ``delayed_p`` aliases ``ring`` to its output (in-place update when XLA can donate it).
 """
@@ -25,7 +27,7 @@ import jax.numpy as jnp
 import numpy as np
 from jax._src import dispatch
 from jax.extend.core import Primitive
-from jax.interpreters import ad, mlir
+from jax.interpreters import ad, batching
 from jaxtyping import Array, Bool, Float, Int
 
 from . import _pure
@@ -46,6 +48,8 @@ def _leading(*avals) -> int:
 
 
 def _delayed_abstract(indptr, idx, syn, delay, w, x, ring, step, *, backend):
+    if ring.ndim == 2:  # unbatched form (L, C): every other value operand has leading 1
+        return jax.core.ShapedArray(ring.shape, ring.dtype)
     return jax.core.ShapedArray((_leading(w, x, ring, step), *ring.shape[1:]), ring.dtype)
 
 
@@ -60,6 +64,9 @@ for _p in (delayed_p, delayed_outer_p):
 
 
 def _delayed_pure(*args, backend):
+    ring = args[6]
+    if ring.ndim == 2:
+        return _pure.delayed_scatter(*args[:6], ring[None], args[7])[0]
     return _pure.delayed_scatter(*args)
 
 
@@ -67,14 +74,8 @@ def _delayed_outer_pure(*args, n_w, backend):
     return _pure.delayed_outer(*args, n_w=n_w)
 
 
-_NATIVE_READY = False
-if _NATIVE_READY:
-    _lowering(delayed_p, _delayed_pure, DELAYED, list(range(8)), alias=6)
-    _lowering(delayed_outer_p, _delayed_outer_pure, DELAYED_OUTER, list(range(7)))
-else:
-    mlir.register_lowering(delayed_p, mlir.lower_fun(_delayed_pure, multiple_results=False))
-    mlir.register_lowering(delayed_outer_p,
-                           mlir.lower_fun(_delayed_outer_pure, multiple_results=False))
+_lowering(delayed_p, _delayed_pure, DELAYED, list(range(8)), alias=6)
+_lowering(delayed_outer_p, _delayed_outer_pure, DELAYED_OUTER, list(range(7)))
 
 
 # ---------------------------------------------------------------- differentiation
@@ -89,12 +90,13 @@ def _delayed_jvp(primals, tangents, *, backend):
     if _is_zero(dw) and _is_zero(dx) and _is_zero(dring):
         return out, ad.Zero.from_primal_value(out)
     # Chain the linear terms through the ring operand: A(w, dx, A(dw, x, dring)).
+    zeros_shape = ring.shape if ring.ndim == 2 else (1, *ring.shape[1:])
     acc = None if _is_zero(dring) else dring
     if not _is_zero(dw):
-        base = jnp.zeros((1, *ring.shape[1:]), ring.dtype) if acc is None else acc
+        base = jnp.zeros(zeros_shape, ring.dtype) if acc is None else acc
         acc = delayed_p.bind(*index, dw, x, base, step, backend=backend)
     if not _is_zero(dx):
-        base = jnp.zeros((1, *ring.shape[1:]), ring.dtype) if acc is None else acc
+        base = jnp.zeros(zeros_shape, ring.dtype) if acc is None else acc
         acc = delayed_p.bind(*index, w, dx, base, step, backend=backend)
     return out, jnp.broadcast_to(acc, out.shape)
 
@@ -107,7 +109,10 @@ def _delayed_transpose(ct, *args, backend):
         return nones + [None] * 4
     ct_w = ct_x = ct_ring = None
     if ad.is_undefined_primal(ring):
-        ct_ring = _sum_to(ct, ring.aval.shape[0]).astype(ring.aval.dtype)
+        ct_ring = ct if ring.aval.ndim == 2 else _sum_to(ct, ring.aval.shape[0])
+        ct_ring = ct_ring.astype(ring.aval.dtype)
+    if ct.ndim == 2:  # unbatched form
+        ct = ct[None]
     if ad.is_undefined_primal(w) and ad.is_undefined_primal(x):
         raise NotImplementedError("event_scatter_delayed is not linear in (weights, events).")
     if ad.is_undefined_primal(x):
@@ -157,8 +162,23 @@ ad.primitive_transposes[delayed_p] = _delayed_transpose
 ad.primitive_jvps[delayed_outer_p] = _delayed_outer_jvp
 ad.primitive_transposes[delayed_outer_p] = _delayed_outer_transpose
 
-_batch_rule(delayed_p, _delayed_pure, N_INDEX)
+_delayed_batch_generic = _batch_rule(delayed_p, _delayed_pure, N_INDEX)
 _batch_rule(delayed_outer_p, _delayed_outer_pure, N_INDEX)
+
+
+def _delayed_batch(args, dims, **params):
+    """Give an unbatched-form ring ``(L, C)`` its leading axis, then batch generically."""
+    ring, rd = args[6], dims[6]
+    if ring.ndim - (rd is not None) != 2:
+        return _delayed_batch_generic(args, dims, **params)
+    ring = ring[None] if rd is None else jnp.expand_dims(jnp.moveaxis(ring, rd, 0), 1)
+    args = (*args[:6], ring, *args[7:])
+    dims = (*dims[:6], None if rd is None else 0, *dims[7:])
+    out, out_dim = _delayed_batch_generic(args, dims, **params)
+    return out[:, 0], out_dim  # (size, 1, L, C) -> (size, L, C)
+
+
+batching.primitive_batchers[delayed_p] = _delayed_batch
 
 
 # ---------------------------------------------------------------- public operator
@@ -282,6 +302,6 @@ def event_scatter_delayed(
     layout = conn.layout
     out = delayed_p.bind(
         layout.pre_indptr, layout.pre_post, layout.pre_syn, d, w.reshape(1, -1), x[None],
-        r[None], t.astype(jnp.int32).reshape(1, 1), backend=resolve(backend),
+        r, t.astype(jnp.int32).reshape(1, 1), backend=resolve(backend),
     )  # fmt: skip
-    return out[0]
+    return out

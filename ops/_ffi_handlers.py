@@ -18,7 +18,13 @@ from numba import carray, cfunc, njit, types
 from numba.core import cgutils
 from numba.extending import intrinsic
 
-from ._kernel_loops import outer_rows, scatter_rows, update_rows
+from ._kernel_loops import (
+    delayed_outer_rows,
+    delayed_rows,
+    outer_rows,
+    scatter_rows,
+    update_rows,
+)
 
 _F32 = 11
 _F64 = 12
@@ -112,6 +118,28 @@ def _buffer(ptrs, i):
         if rank == 2:
             lead = dims[0]
     return dt, b[3], lead, last, b[0] >= 48 and rank <= 2
+
+
+@njit(cache=True, inline="always")
+def _buffer3(ptrs, i):
+    """(dtype, data address, dim 0, dim 1, dim 2, struct ok) of buffer ``i``; rank <= 3.
+
+    Dimensions are left-padded with 1 (a rank-2 ``(L, C)`` buffer reads as ``(1, L, C)``).
+    """
+    b = carray(_voidptr(ptrs[i]), (6,), np.int64)
+    dt = b[2] & 0xFFFFFFFF
+    rank = b[4]
+    d0 = 1
+    d1 = 1
+    d2 = 1
+    if 1 <= rank <= 3:
+        dims = carray(_voidptr(b[5]), (rank,), np.int64)
+        d2 = dims[rank - 1]
+        if rank >= 2:
+            d1 = dims[rank - 2]
+        if rank == 3:
+            d0 = dims[0]
+    return dt, b[3], d0, d1, d2, b[0] >= 48 and rank <= 3
 
 
 @njit(cache=True, inline="always")
@@ -305,4 +333,147 @@ def update_handler(frame):
             return _ffi_error(api, "brainsim_ops_update: events must be bool or float64", 3)
     else:
         return _ffi_error(api, "brainsim_ops_update: weights must be float32 or float64", 3)
+    return 0
+
+
+@cfunc(types.int64(types.voidptr), cache=True)
+def delayed_handler(frame):
+    """FFI target ``brainsim_ops_delayed``.
+
+    (indptr, idx, syn, delay[D], w[Bw,W], x[Bx,R], ring[Br,L,C], step[Bs,1]) -> ring'[B,L,C].
+    """
+    f = carray(frame, (21,), np.int64)
+    if f[1] != 0:
+        return _handshake(f[1])
+    api = f[2]
+    if not _frame_ok(f):
+        return _ffi_error(api, "brainsim_ops: XLA FFI call frame layout mismatch", 9)
+    if f[7] != 8 or f[12] != 1:
+        return _ffi_error(api, "brainsim_ops_delayed: expected 8 operands and 1 result", 3)
+    args = carray(_voidptr(f[9]), (8,), np.int64)
+    rets = carray(_voidptr(f[14]), (1,), np.int64)
+    pt, pd, _, n_ptr, ok0 = _buffer(args, 0)
+    it, idd, _, n_idx, ok1 = _buffer(args, 1)
+    st, sd, _, n_syn, ok2 = _buffer(args, 2)
+    dt, dd, _, n_d, ok3 = _buffer(args, 3)
+    wt, wd, bw, n_w, ok4 = _buffer(args, 4)
+    xt, xd, bx, n_rows, ok5 = _buffer(args, 5)
+    rt, rd, br, n_slots, n_post, ok6 = _buffer3(args, 6)
+    tt, td, bs, n_t, ok7 = _buffer(args, 7)
+    ot, od, nb, o_slots, o_post, ok8 = _buffer3(rets, 0)
+    if not (ok0 and ok1 and ok2 and ok3 and ok4 and ok5 and ok6 and ok7 and ok8):
+        return _ffi_error(api, "brainsim_ops_delayed: buffer layout or rank mismatch", 9)
+    if pt != _S32 or it != _S32 or st != _S32 or dt != _S32 or tt != _S32:
+        return _ffi_error(api, "brainsim_ops_delayed: index, delay and step arrays must be int32", 3)
+    if (n_ptr != n_rows + 1 or n_t != 1 or o_slots != n_slots or o_post != n_post
+            or n_slots < 1 or (n_d != 1 and n_d != n_idx) or (n_w != 1 and n_w != n_idx)
+            or (n_syn != 0 and n_syn != n_idx)):
+        return _ffi_error(api, "brainsim_ops_delayed: inconsistent operand shapes", 3)
+    if rt != wt or ot != wt:
+        return _ffi_error(api, "brainsim_ops_delayed: ring must share the weights' dtype", 3)
+    indptr = _i32(pd, n_ptr)
+    idx = _i32(idd, n_idx)
+    syn = _i32(sd, n_syn)
+    delay = _i32(dd, n_d)
+    step = _i32(td, bs)
+    copy_in = rd != od
+    lc = n_slots * n_post
+    if wt == _F32:
+        w = carray(_voidptr(wd), (bw * n_w,), np.float32)
+        ring = carray(_voidptr(rd), (br * lc,), np.float32)
+        out = carray(_voidptr(od), (nb * lc,), np.float32)
+        if xt == _PRED:
+            x = carray(_voidptr(xd), (bx * n_rows,), np.uint8)
+            delayed_rows(indptr, idx, syn, delay, w, x, ring, step, out, copy_in, nb, n_rows,
+                         n_slots, n_post, n_w, bw > 1, bx > 1, br > 1, bs > 1)
+        elif xt == _F32:
+            x = carray(_voidptr(xd), (bx * n_rows,), np.float32)
+            delayed_rows(indptr, idx, syn, delay, w, x, ring, step, out, copy_in, nb, n_rows,
+                         n_slots, n_post, n_w, bw > 1, bx > 1, br > 1, bs > 1)
+        else:
+            return _ffi_error(api, "brainsim_ops_delayed: events must be bool or float32", 3)
+    elif wt == _F64:
+        w = carray(_voidptr(wd), (bw * n_w,), np.float64)
+        ring = carray(_voidptr(rd), (br * lc,), np.float64)
+        out = carray(_voidptr(od), (nb * lc,), np.float64)
+        if xt == _PRED:
+            x = carray(_voidptr(xd), (bx * n_rows,), np.uint8)
+            delayed_rows(indptr, idx, syn, delay, w, x, ring, step, out, copy_in, nb, n_rows,
+                         n_slots, n_post, n_w, bw > 1, bx > 1, br > 1, bs > 1)
+        elif xt == _F64:
+            x = carray(_voidptr(xd), (bx * n_rows,), np.float64)
+            delayed_rows(indptr, idx, syn, delay, w, x, ring, step, out, copy_in, nb, n_rows,
+                         n_slots, n_post, n_w, bw > 1, bx > 1, br > 1, bs > 1)
+        else:
+            return _ffi_error(api, "brainsim_ops_delayed: events must be bool or float64", 3)
+    else:
+        return _ffi_error(api, "brainsim_ops_delayed: weights must be float32 or float64", 3)
+    return 0
+
+
+@cfunc(types.int64(types.voidptr), cache=True)
+def delayed_outer_handler(frame):
+    """FFI target ``brainsim_ops_delayed_outer``.
+
+    (indptr, idx, syn, delay[D], x[Bx,R], g[Bg,L,C], step[Bs,1]) -> dw[B,W].
+    """
+    f = carray(frame, (21,), np.int64)
+    if f[1] != 0:
+        return _handshake(f[1])
+    api = f[2]
+    if not _frame_ok(f):
+        return _ffi_error(api, "brainsim_ops: XLA FFI call frame layout mismatch", 9)
+    if f[7] != 7 or f[12] != 1:
+        return _ffi_error(api, "brainsim_ops_delayed_outer: expected 7 operands and 1 result", 3)
+    args = carray(_voidptr(f[9]), (7,), np.int64)
+    rets = carray(_voidptr(f[14]), (1,), np.int64)
+    pt, pd, _, n_ptr, ok0 = _buffer(args, 0)
+    it, idd, _, n_idx, ok1 = _buffer(args, 1)
+    st, sd, _, n_syn, ok2 = _buffer(args, 2)
+    dt, dd, _, n_d, ok3 = _buffer(args, 3)
+    xt, xd, bx, n_rows, ok4 = _buffer(args, 4)
+    gt, gd, bg, n_slots, n_post, ok5 = _buffer3(args, 5)
+    tt, td, bs, n_t, ok6 = _buffer(args, 6)
+    ot, od, nb, n_w, ok7 = _buffer(rets, 0)
+    if not (ok0 and ok1 and ok2 and ok3 and ok4 and ok5 and ok6 and ok7):
+        return _ffi_error(api, "brainsim_ops_delayed_outer: buffer layout or rank mismatch", 9)
+    if pt != _S32 or it != _S32 or st != _S32 or dt != _S32 or tt != _S32:
+        return _ffi_error(api, "brainsim_ops_delayed_outer: index arrays must be int32", 3)
+    if (n_ptr != n_rows + 1 or n_t != 1 or n_slots < 1 or (n_d != 1 and n_d != n_idx)
+            or (n_w != 1 and n_w != n_idx) or (n_syn != 0 and n_syn != n_idx) or ot != gt):
+        return _ffi_error(api, "brainsim_ops_delayed_outer: inconsistent operand shapes", 3)
+    indptr = _i32(pd, n_ptr)
+    idx = _i32(idd, n_idx)
+    syn = _i32(sd, n_syn)
+    delay = _i32(dd, n_d)
+    step = _i32(td, bs)
+    lc = n_slots * n_post
+    if gt == _F32:
+        g = carray(_voidptr(gd), (bg * lc,), np.float32)
+        out = carray(_voidptr(od), (nb * n_w,), np.float32)
+        if xt == _PRED:
+            x = carray(_voidptr(xd), (bx * n_rows,), np.uint8)
+            delayed_outer_rows(indptr, idx, syn, delay, x, g, step, out, nb, n_rows, n_slots,
+                               n_post, n_w, bx > 1, bg > 1, bs > 1)
+        elif xt == _F32:
+            x = carray(_voidptr(xd), (bx * n_rows,), np.float32)
+            delayed_outer_rows(indptr, idx, syn, delay, x, g, step, out, nb, n_rows, n_slots,
+                               n_post, n_w, bx > 1, bg > 1, bs > 1)
+        else:
+            return _ffi_error(api, "brainsim_ops_delayed_outer: events must be bool or float32", 3)
+    elif gt == _F64:
+        g = carray(_voidptr(gd), (bg * lc,), np.float64)
+        out = carray(_voidptr(od), (nb * n_w,), np.float64)
+        if xt == _PRED:
+            x = carray(_voidptr(xd), (bx * n_rows,), np.uint8)
+            delayed_outer_rows(indptr, idx, syn, delay, x, g, step, out, nb, n_rows, n_slots,
+                               n_post, n_w, bx > 1, bg > 1, bs > 1)
+        elif xt == _F64:
+            x = carray(_voidptr(xd), (bx * n_rows,), np.float64)
+            delayed_outer_rows(indptr, idx, syn, delay, x, g, step, out, nb, n_rows, n_slots,
+                               n_post, n_w, bx > 1, bg > 1, bs > 1)
+        else:
+            return _ffi_error(api, "brainsim_ops_delayed_outer: events must be bool or float64", 3)
+    else:
+        return _ffi_error(api, "brainsim_ops_delayed_outer: values must be float32 or float64", 3)
     return 0

@@ -107,3 +107,117 @@ def update_rows(
                     if nw > hi:
                         nw = hi
                     out[oo + k] = nw
+
+
+# ---------------------------------------------------------------- delayed delivery
+
+
+@njit(cache=True, nogil=True, inline="always")
+def _slot(base, dk, n_slots):
+    """``(base + dk) mod n_slots`` for ``0 <= base < n_slots``; one compare when ``dk`` is valid."""
+    sl = base + dk
+    if sl >= n_slots:
+        sl -= n_slots
+    if sl < 0 or sl >= n_slots:
+        sl = sl % n_slots  # out-of-range delay: Python (floor) modulo, like the pure form
+    return sl
+
+
+@njit(cache=True, nogil=True, inline="always")
+def delayed_rows(
+    indptr, idx, syn, delay, w, x, ring, step, out, copy_in,
+    n_batch, n_rows, n_slots, n_post, n_w, w_b, x_b, r_b, s_b,
+):  # fmt: skip
+    """``out[b, (step_b + d_k) % L, idx[s]] += x[b, r] * w[b, k]`` on active rows ``r``.
+
+    ``out`` starts as ``ring`` (copied unless it aliases ``ring``); ``k = syn[s]`` (or ``s``),
+    ``d_k = delay[k]`` (``delay[0]`` if homogeneous). Flat arrays, ``L * n_post`` per batch.
+    """
+    lc = n_slots * n_post
+    if copy_in:
+        for b in range(n_batch):
+            ro = b * lc if r_b else 0
+            oo = b * lc
+            for t in range(lc):
+                out[oo + t] = ring[ro + t]
+    has_syn = syn.size > 0
+    homog = delay.size == 1
+    for b in range(n_batch):
+        xo = b * n_rows if x_b else 0
+        wo = b * n_w if w_b else 0
+        oo = b * lc
+        base = step[b if s_b else 0] % n_slots
+        if homog:
+            yo = oo + _slot(base, delay[0], n_slots) * n_post
+            for r in range(n_rows):
+                xv = x[xo + r]
+                if xv != 0:
+                    start = indptr[r]
+                    end = indptr[r + 1]
+                    if n_w == 1:
+                        v = w[wo] * xv
+                        for s in range(start, end):
+                            out[yo + idx[s]] += v
+                    elif has_syn:
+                        for s in range(start, end):
+                            out[yo + idx[s]] += w[wo + syn[s]] * xv
+                    else:
+                        for s in range(start, end):
+                            out[yo + idx[s]] += w[wo + s] * xv
+            continue
+        for r in range(n_rows):
+            xv = x[xo + r]
+            if xv != 0:
+                start = indptr[r]
+                end = indptr[r + 1]
+                if n_w == 1:
+                    v = w[wo] * xv
+                    if has_syn:
+                        for s in range(start, end):
+                            sl = _slot(base, delay[syn[s]], n_slots)
+                            out[oo + sl * n_post + idx[s]] += v
+                    else:
+                        for s in range(start, end):
+                            sl = _slot(base, delay[s], n_slots)
+                            out[oo + sl * n_post + idx[s]] += v
+                elif has_syn:
+                    for s in range(start, end):
+                        k = syn[s]
+                        sl = _slot(base, delay[k], n_slots)
+                        out[oo + sl * n_post + idx[s]] += w[wo + k] * xv
+                else:
+                    for s in range(start, end):
+                        sl = _slot(base, delay[s], n_slots)
+                        out[oo + sl * n_post + idx[s]] += w[wo + s] * xv
+
+
+@njit(cache=True, nogil=True, inline="always")
+def delayed_outer_rows(
+    indptr, idx, syn, delay, x, g, step, out,
+    n_batch, n_rows, n_slots, n_post, n_w, x_b, g_b, s_b,
+):  # fmt: skip
+    """``out[b, k] += x[b, r] * g[b, (step_b + d_k) % L, idx[s]]`` on active rows (sum if n_w == 1)."""
+    for t in range(n_batch * n_w):
+        out[t] = 0
+    lc = n_slots * n_post
+    has_syn = syn.size > 0
+    homog = delay.size == 1
+    for b in range(n_batch):
+        xo = b * n_rows if x_b else 0
+        go = b * lc if g_b else 0
+        oo = b * n_w
+        base = step[b if s_b else 0] % n_slots
+        acc = out[oo] * 0
+        for r in range(n_rows):
+            xv = x[xo + r]
+            if xv != 0:
+                for s in range(indptr[r], indptr[r + 1]):
+                    k = syn[s] if has_syn else s
+                    dk = delay[0] if homog else delay[k]
+                    val = g[go + _slot(base, dk, n_slots) * n_post + idx[s]] * xv
+                    if n_w == 1:
+                        acc += val
+                    else:
+                        out[oo + k] += val
+        if n_w == 1:
+            out[oo] += acc

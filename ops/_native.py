@@ -28,10 +28,17 @@ def _register() -> None:
         )
     if np.dtype(np.intp).itemsize != 8:
         raise RuntimeError("the native kernels need a 64-bit platform")
-    from ._ffi_handlers import outer_handler, scatter_handler, update_handler
+    from ._ffi_handlers import (
+        delayed_handler,
+        delayed_outer_handler,
+        outer_handler,
+        scatter_handler,
+        update_handler,
+    )
 
     for name, handler in ((SCATTER, scatter_handler), (OUTER, outer_handler),
-                          (UPDATE, update_handler)):
+                          (UPDATE, update_handler), (DELAYED, delayed_handler),
+                          (DELAYED_OUTER, delayed_outer_handler)):
         jax.ffi.register_ffi_target(name, jax.ffi.pycapsule(handler.address), platform="cpu")
 
 
@@ -54,8 +61,16 @@ def _probe() -> None:
         u = jax.ffi.ffi_call(UPDATE, jax.ShapeDtypeStruct((1, 3), jnp.float32))(
             indptr, idx, syn, w, x, jnp.array([[1.0, 1.0, 1.0]], jnp.float32),
             jnp.zeros((1, 0), jnp.float32), jnp.array([[0.0, 2.5]], jnp.float32))
-    expected = ([[1.0, 3.0, 2.0]], [[1.0, 100.0, 10.0]], [[2.0, 2.5, 2.5]])
-    for got, want in zip((y, g, u), expected, strict=True):
+        # Delayed delivery: ring (L=2, C=3) starting at ones, step 3, delays per synapse.
+        delay = jnp.array([1, 0, 1], jnp.int32)
+        step = jnp.array([[3]], jnp.int32)
+        ring = jax.ffi.ffi_call(DELAYED, jax.ShapeDtypeStruct((1, 2, 3), jnp.float32))(
+            indptr, idx, syn, delay, w, x, jnp.ones((1, 2, 3), jnp.float32), step)
+        dw = jax.ffi.ffi_call(DELAYED_OUTER, jax.ShapeDtypeStruct((1, 3), jnp.float32))(
+            indptr, idx, syn, delay, x, jnp.arange(6, dtype=jnp.float32).reshape(1, 2, 3), step)
+    expected = ([[1.0, 3.0, 2.0]], [[1.0, 100.0, 10.0]], [[2.0, 2.5, 2.5]],
+                [[[2.0, 4.0, 1.0], [1.0, 1.0, 3.0]]], [[0.0, 5.0, 1.0]])
+    for got, want in zip((y, g, u, ring, dw), expected, strict=True):
         if not np.array_equal(np.asarray(got), np.asarray(want, np.float32)):
             raise RuntimeError(f"native kernel self-test failed: {got} != {want}")
 

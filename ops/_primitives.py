@@ -244,6 +244,7 @@ def _batch_rule(prim, pure_fn, n_index):
         return out.reshape(size, old, *out.shape[1:]), 0
 
     batching.primitive_batchers[prim] = rule
+    return rule
 
 
 _batch_rule(scatter_p, _scatter_pure, N_INDEX)

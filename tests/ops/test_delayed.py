@@ -339,3 +339,39 @@ def test_bad_input_names_the_argument():
     # Delays are not differentiable (integers).
     with pytest.raises(TypeError, match="int"):
         jax.grad(lambda dd: f(ev, conn, dd, ring, 0).sum())(jnp.asarray(d))
+
+
+def test_native_lowering_is_used_and_updates_scan_carry_in_place():
+    if not bo.native_available():
+        pytest.skip("native kernels unavailable")
+    conn = SPARSE[0][1]
+    delays = jnp.asarray(_delays(conn))
+
+    def run(sp, c, d):
+        def step(ring, inp):
+            t, s = inp
+            return bo.event_scatter_delayed(s, c, d, ring, t, backend="native"), None
+
+        ts = jnp.arange(sp.shape[0], dtype=jnp.int32)
+        return jax.lax.scan(step, jnp.zeros((L, c.n_post)), (ts, sp))[0]
+
+    sp = jnp.zeros((4, conn.n_pre), bool)
+    lowered = jax.jit(run).lower(sp, conn, delays)
+    assert "brainsim_ops_delayed" in lowered.as_text()
+    hlo = lowered.compile().as_text()
+    ring_copies = [ln for ln in hlo.splitlines()
+                   if " copy(" in ln and f"{L},{conn.n_post}]" in ln.split("=")[1][:40]]
+    assert not ring_copies, ring_copies
+    grad_txt = jax.jit(jax.grad(lambda w: run(sp, conn.with_weights(w), delays).sum())).lower(
+        conn.weights).as_text()
+    assert "brainsim_ops_delayed_outer" in grad_txt
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_traced_out_of_range_delays_wrap_like_python_modulo(backend):
+    conn = SPARSE[0][1]
+    ev = event_patterns(conn.n_pre, key=22)["graded"]
+    d = np.random.default_rng(23).integers(-3 * L, 3 * L, conn.n_syn).astype(np.int32)
+    ring = np.zeros((L, conn.n_post), np.float32)
+    got = jax.jit(lambda dd: bo.event_scatter_delayed(ev, conn, dd, ring, 2, backend=backend))(d)
+    np.testing.assert_allclose(got, _numpy_ref(ev, conn, d, ring, 2), **TOL)
