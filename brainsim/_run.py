@@ -96,13 +96,14 @@ def _make_advance(probes, every, dt, t0, check):
             )
         ]
 
+        def step_at(carry, n):
+            return one_step(model, inputs, input_series, carry, n, n_valid, spike_dtype)
+
         def group(carry, g):
-            ns = start + g * every + jnp.arange(every)
-            carry, spikes = jax.lax.scan(
-                lambda c, n: one_step(model, inputs, input_series, c, n, n_valid, spike_dtype),
-                carry,
-                ns,
-            )
+            if every == 1:  # no inner loop: a nested while loop costs microseconds per step
+                carry, spikes = step_at(carry, start + g)
+                return carry, ([s[None] for s in spikes], carry[1])
+            carry, spikes = jax.lax.scan(step_at, carry, start + g * every + jnp.arange(every))
             return carry, (spikes, carry[1])
 
         (state, _, found), (spikes, traces) = jax.lax.scan(
@@ -274,6 +275,18 @@ def _chunk_size(state, spike_probes, trace_probes, every, steps, chunk_steps, ad
     return max(every, min(chunk, math.ceil(steps / every) * every))
 
 
+_compiled_chunks: dict = {}
+_MAX_COMPILED = 32
+
+
+def _probe_key(probes: list[Probe]) -> tuple:
+    """A hashable description of what is recorded, so compiled chunks can be reused by later
+    runs (`eqx.filter_jit` then recompiles only when the model's structure changes)."""
+    return tuple(
+        (p.name, None if p.indices is None else p.indices.tobytes(), p.selector) for p in probes
+    )
+
+
 def _run_streaming(
     advance,
     arguments,
@@ -291,10 +304,17 @@ def _run_streaming(
     bound = functools.partial(advance, *arguments)
     chunk = _chunk_size(state, spike_probes, trace_probes, every, steps, chunk_steps, bound)
     leaf_names = _leaf_names(state)
+    key = (_probe_key(spike_probes + trace_probes), every, float(dt), float(t0), check, chunk)
+    advance_chunk = _compiled_chunks.get(key)
+    if advance_chunk is None:
 
-    @eqx.filter_jit
-    def advance_chunk(arguments, state, start, n_valid):
-        return advance(*arguments, state, start, chunk // every, n_valid, jnp.bool_)
+        @eqx.filter_jit
+        def advance_chunk(arguments, state, start, n_valid):
+            return advance(*arguments, state, start, chunk // every, n_valid, jnp.bool_)
+
+        if len(_compiled_chunks) >= _MAX_COMPILED:
+            _compiled_chunks.pop(next(iter(_compiled_chunks)))
+        _compiled_chunks[key] = advance_chunk
 
     spike_chunks: list[list] = [[] for _ in spike_probes]
     trace_chunks: list[list] = [[] for _ in trace_probes]

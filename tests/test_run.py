@@ -142,3 +142,15 @@ def test_gradient_through_run_of_final_state():
     grad = jax.grad(final_v)(100.0)
     expected = 0.1 * (1 - np.exp(-5.0 / 10.0))  # R (1 - e^{-t/tau}) in mV/pA
     assert float(grad) == pytest.approx(expected, rel=1e-4)
+
+
+def test_repeated_runs_never_reuse_a_stale_recording_function(lif):
+    for offset in range(3):
+        result = bs.run(
+            lif,
+            lif.init(2),
+            steps=10,
+            dt=0.1,
+            record={"x": lambda s, out, offset=offset: s.v * 0 + offset},
+        )
+        np.testing.assert_array_equal(result.traces["x"], offset)
