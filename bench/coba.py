@@ -68,7 +68,7 @@ def run_brian2(model: str, n: int, duration: float, dt: float) -> None:
         dgi/dt = -gi/(10*ms) : 1
         """  # noqa: E501
         group = b2.NeuronGroup(n, eqs, threshold="v > -50*mV", reset="v = -60*mV",
-                               refractory=5 * b2.ms, method="exact")
+                               refractory=5 * b2.ms, method="exponential_euler")
         group.v = "-60*mV + rand() * 10*mV"
         we, wi = "ge += 0.6", "gi += 6.7"
     else:

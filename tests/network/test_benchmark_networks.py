@@ -1,3 +1,5 @@
+import pathlib
+
 import jax
 import numpy as np
 import pytest
