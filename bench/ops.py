@@ -4,7 +4,7 @@ One JSON line per measurement.
 
 Keys: op, backend, n_pre, n_post, k, p_spike, us_per_call, compile_s, run_s (and n_steps,
 active_synapses_per_step so a broken run cannot look fast; max_delay_steps for the delayed
-operator, timed with the read-and-clear of the current ring slot that a model does). Usage:
+operator, timed with the ring_pop (read and clear of the current slot) a model does). Usage:
 ``python bench/ops.py [--quick]``.
 """
 
@@ -68,7 +68,7 @@ def measure(conn, k, p, n_steps, backend, key):
 
 
 def measure_delayed(conn, k, p, n_steps, backend, key, max_delay=20):
-    """event_scatter_delayed per step in a scan, with the usual read-and-clear of slot t % L."""
+    """event_scatter_delayed per step in a scan, plus ring_pop (read and clear slot t % L)."""
     n_slots = max_delay + 1
     shape = (conn.n_pre, conn.k) if isinstance(conn, bo.ELL) else (conn.n_syn,)
     delays = jax.random.randint(jax.random.fold_in(key, 1), shape, 0, n_slots, jnp.int32)
@@ -79,9 +79,8 @@ def measure_delayed(conn, k, p, n_steps, backend, key, max_delay=20):
             ring, acc = carry
             t, ev = inp
             ring = bo.event_scatter_delayed(ev, c, d, ring, t, backend=backend)
-            now = t % n_slots
-            acc = acc + ring[now]
-            return (ring.at[now].set(0.0), acc), None
+            ring, now = bo.ring_pop(ring, t, backend=backend)
+            return (ring, acc + now), None
 
         init = (jnp.zeros((n_slots, c.n_post), c.weights.dtype), jnp.zeros(c.n_post))
         ts = jnp.arange(s.shape[0], dtype=jnp.int32)

@@ -2,7 +2,7 @@
 
 Connectivity pytrees (:class:`CSR`, :class:`ELL`, :class:`Dense`) with reproducible builders,
 event-driven products (:func:`event_matvec`, :func:`matvec`, :func:`event_matmat`),
-delayed delivery into a ring buffer (:func:`event_scatter_delayed`) and
+delayed delivery into a ring buffer (:func:`event_scatter_delayed`, :func:`ring_pop`) and
 plasticity primitives (:func:`update_rows_on_events`, :func:`update_cols_on_events`).
 On CPU the operators run native numba kernels called by XLA through its typed FFI (no Python
 per call); elsewhere, or with ``backend="jax"``, a pure-JAX implementation. All operators
@@ -19,7 +19,7 @@ from ._builders import (
     one_to_one,
 )
 from ._connectivity import CSR, ELL, Dense
-from ._delayed import event_scatter_delayed
+from ._delayed import event_scatter_delayed, ring_pop
 from ._native import native_available
 from ._operators import event_matmat, event_matvec, matvec
 from ._plasticity import update_cols_on_events, update_rows_on_events
@@ -40,6 +40,7 @@ __all__ = [
     "matvec",
     "native_available",
     "one_to_one",
+    "ring_pop",
     "set_backend",
     "update_cols_on_events",
     "update_rows_on_events",

@@ -27,13 +27,13 @@ import jax.numpy as jnp
 import numpy as np
 from jax._src import dispatch
 from jax.extend.core import Primitive
-from jax.interpreters import ad, batching
+from jax.interpreters import ad, batching, mlir
 from jaxtyping import Array, Bool, Float, Int
 
 from . import _pure
 from ._backend import resolve
 from ._connectivity import CSR, ELL
-from ._native import DELAYED, DELAYED_OUTER
+from ._native import DELAYED, DELAYED_OUTER, RING_POP, native_available
 from ._operators import _as_events
 from ._primitives import _batch_rule, _check_index_tangents, _is_zero, _lowering, _sum_to
 
@@ -244,7 +244,8 @@ def event_scatter_delayed(
     the buffer in place when XLA can donate it, e.g. a ``lax.scan`` carry). Only synapses of
     neurons with events are visited, so the cost is proportional to active synapses; the
     ring is neither copied more than XLA requires nor re-zeroed. At each step read slot
-    ``step_index % L`` (the input arriving now) and clear it before it is reused.
+    ``step_index % L`` (the input arriving now) and clear it before it is reused: use
+    :func:`ring_pop`, which does both in place.
 
     Args:
         events: bool or float (graded, e.g. a short-term-plasticity release), ``(n_pre,)``.
@@ -269,8 +270,7 @@ def event_scatter_delayed(
         >>> def step(ring, inputs):
         ...     t, spikes = inputs
         ...     ring = bo.event_scatter_delayed(spikes, conn, delays, ring, t)
-        ...     current = ring[t % 10]                  # input arriving at step t
-        ...     return ring.at[t % 10].set(0.0), current
+        ...     return bo.ring_pop(ring, t)             # (cleared ring, input arriving now)
         >>> ring0 = jnp.zeros((10, 50))
         >>> _, currents = jax.lax.scan(step, ring0, (jnp.arange(200), spike_train))
     """
@@ -305,3 +305,92 @@ def event_scatter_delayed(
         r, t.astype(jnp.int32).reshape(1, 1), backend=resolve(backend),
     )  # fmt: skip
     return out
+
+
+# ---------------------------------------------------------------- reading the ring
+
+ring_pop_p = Primitive("brainsim_ring_pop")
+ring_pop_p.multiple_results = True
+
+
+def _ring_pop_abstract(ring, step, *, backend):
+    return [jax.core.ShapedArray(ring.shape, ring.dtype),
+            jax.core.ShapedArray(ring.shape[1:], ring.dtype)]
+
+
+def _ring_pop_pure(ring, step, *, backend=None):
+    now = jnp.remainder(step, ring.shape[0])
+    cur = jax.lax.dynamic_index_in_dim(ring, now, keepdims=False)
+    return [jax.lax.dynamic_update_index_in_dim(ring, jnp.zeros_like(cur), now, 0), cur]
+
+
+def _ring_pop_cpu(ctx, ring, step, *, backend):
+    if backend != "native" or not native_available():
+        return _ring_pop_pure_rule(ctx, ring, step, backend=backend)
+    return jax.ffi.ffi_lowering(RING_POP, operand_output_aliases={0: 0})(ctx, ring, step)
+
+
+_ring_pop_pure_rule = mlir.lower_fun(_ring_pop_pure, multiple_results=True)
+ring_pop_p.def_abstract_eval(_ring_pop_abstract)
+ring_pop_p.def_impl(partial(dispatch.apply_primitive, ring_pop_p))
+mlir.register_lowering(ring_pop_p, _ring_pop_pure_rule)
+mlir.register_lowering(ring_pop_p, _ring_pop_cpu, platform="cpu")
+
+
+def _ring_pop_jvp(primals, tangents, *, backend):
+    ring, step = primals
+    outs = ring_pop_p.bind(ring, step, backend=backend)
+    if _is_zero(tangents[0]):
+        return outs, [ad.Zero.from_primal_value(o) for o in outs]
+    return outs, ring_pop_p.bind(tangents[0], step, backend=backend)
+
+
+def _ring_pop_transpose(cts, ring, step, *, backend):
+    ct_ring, ct_cur = cts
+    shape, dtype = ring.aval.shape, ring.aval.dtype
+    ct_ring = jnp.zeros(shape, dtype) if type(ct_ring) is ad.Zero else ct_ring
+    ct_cur = jnp.zeros(shape[1:], dtype) if type(ct_cur) is ad.Zero else ct_cur
+    now = jnp.remainder(step, shape[0])
+    return [jax.lax.dynamic_update_index_in_dim(ct_ring, ct_cur, now, 0), None]
+
+
+def _ring_pop_batch(args, dims, *, backend):
+    return jax.vmap(_ring_pop_pure, in_axes=dims)(*args), [0, 0]
+
+
+ad.primitive_jvps[ring_pop_p] = _ring_pop_jvp
+ad.primitive_transposes[ring_pop_p] = _ring_pop_transpose
+batching.primitive_batchers[ring_pop_p] = _ring_pop_batch
+
+
+def ring_pop(
+    ring: Float[Array, "L n_post"],
+    step_index: Int[Array, ""] | int,
+    *,
+    backend: str | None = None,
+) -> tuple[Float[Array, "L n_post"], Float[Array, " n_post"]]:
+    """Read and clear the ring slot of the current step: ``(ring', ring[step_index % L])``.
+
+    ``ring'`` is ``ring`` with slot ``step_index % L`` zeroed, ready to receive deliveries
+    ``L`` steps later. The companion of :func:`event_scatter_delayed`: in a ``lax.scan``, one
+    native call updates the carried ring in place (reading a slot with ``ring[t % L]`` and
+    then clearing it with ``ring.at[t % L].set(0)`` makes XLA copy the whole ring twice per
+    step on CPU). Linear in ``ring`` (differentiable); ``vmap`` uses the pure-JAX form.
+
+    Example:
+        >>> ring = bo.event_scatter_delayed(spikes, conn, delays, ring, t)
+        >>> ring, g_in = bo.ring_pop(ring, t)   # input arriving at step t
+    """
+    r = jnp.asarray(ring)
+    if r.ndim != 2 or r.shape[0] < 1 or not jnp.issubdtype(r.dtype, jnp.floating):
+        raise ValueError(
+            f"`ring` must be a float (L, n_post) array with L >= 1, got shape {r.shape} "
+            f"dtype {r.dtype}."
+        )
+    t = jnp.asarray(step_index)
+    if t.shape != () or not jnp.issubdtype(t.dtype, jnp.integer):
+        raise TypeError(
+            f"`step_index` must be an integer scalar, got shape {t.shape} dtype {t.dtype}."
+        )
+    new, cur = ring_pop_p.bind(r, t.astype(jnp.int32), backend=resolve(backend))
+    return new, cur

@@ -22,6 +22,7 @@ from ._kernel_loops import (
     delayed_outer_rows,
     delayed_rows,
     outer_rows,
+    ring_pop_loop,
     scatter_rows,
     update_rows,
 )
@@ -364,7 +365,7 @@ def delayed_handler(frame):
     if not (ok0 and ok1 and ok2 and ok3 and ok4 and ok5 and ok6 and ok7 and ok8):
         return _ffi_error(api, "brainsim_ops_delayed: buffer layout or rank mismatch", 9)
     if pt != _S32 or it != _S32 or st != _S32 or dt != _S32 or tt != _S32:
-        return _ffi_error(api, "brainsim_ops_delayed: index, delay and step arrays must be int32", 3)
+        return _ffi_error(api, "brainsim_ops_delayed: index arrays must be int32", 3)
     if (n_ptr != n_rows + 1 or n_t != 1 or o_slots != n_slots or o_post != n_post
             or n_slots < 1 or (n_d != 1 and n_d != n_idx) or (n_w != 1 and n_w != n_idx)
             or (n_syn != 0 and n_syn != n_idx)):
@@ -460,7 +461,7 @@ def delayed_outer_handler(frame):
             delayed_outer_rows(indptr, idx, syn, delay, x, g, step, out, nb, n_rows, n_slots,
                                n_post, n_w, bx > 1, bg > 1, bs > 1)
         else:
-            return _ffi_error(api, "brainsim_ops_delayed_outer: events must be bool or float32", 3)
+            return _ffi_error(api, "brainsim_ops_delayed_outer: events must be bool/float32", 3)
     elif gt == _F64:
         g = carray(_voidptr(gd), (bg * lc,), np.float64)
         out = carray(_voidptr(od), (nb * n_w,), np.float64)
@@ -473,7 +474,48 @@ def delayed_outer_handler(frame):
             delayed_outer_rows(indptr, idx, syn, delay, x, g, step, out, nb, n_rows, n_slots,
                                n_post, n_w, bx > 1, bg > 1, bs > 1)
         else:
-            return _ffi_error(api, "brainsim_ops_delayed_outer: events must be bool or float64", 3)
+            return _ffi_error(api, "brainsim_ops_delayed_outer: events must be bool/float64", 3)
     else:
-        return _ffi_error(api, "brainsim_ops_delayed_outer: values must be float32 or float64", 3)
+        return _ffi_error(api, "brainsim_ops_delayed_outer: values must be float32/float64", 3)
+    return 0
+
+
+@cfunc(types.int64(types.voidptr), cache=True)
+def ring_pop_handler(frame):
+    """FFI target ``brainsim_ops_ring_pop``: (ring[L,C], step[1,1]) -> (ring'[L,C], cur[1,C]).
+
+    ``cur = ring[step mod L]``, then that slot of ``ring'`` is zeroed (in place when aliased).
+    """
+    f = carray(frame, (21,), np.int64)
+    if f[1] != 0:
+        return _handshake(f[1])
+    api = f[2]
+    if not _frame_ok(f):
+        return _ffi_error(api, "brainsim_ops: XLA FFI call frame layout mismatch", 9)
+    if f[7] != 2 or f[12] != 2:
+        return _ffi_error(api, "brainsim_ops_ring_pop: expected 2 operands and 2 results", 3)
+    args = carray(_voidptr(f[9]), (2,), np.int64)
+    rets = carray(_voidptr(f[14]), (2,), np.int64)
+    rt, rd, n_slots, n_post, ok0 = _buffer(args, 0)
+    tt, td, _, n_t, ok1 = _buffer(args, 1)
+    ot, od, o_slots, o_post, ok2 = _buffer(rets, 0)
+    ct, cd, _, c_post, ok3 = _buffer(rets, 1)
+    if not (ok0 and ok1 and ok2 and ok3):
+        return _ffi_error(api, "brainsim_ops_ring_pop: buffer layout or rank mismatch", 9)
+    if tt != _S32 or n_t != 1 or o_slots != n_slots or o_post != n_post or c_post != n_post:
+        return _ffi_error(api, "brainsim_ops_ring_pop: inconsistent operands", 3)
+    if ot != rt or ct != rt or n_slots < 1:
+        return _ffi_error(api, "brainsim_ops_ring_pop: inconsistent dtypes", 3)
+    slot = _i32(td, 1)[0] % n_slots
+    lc = n_slots * n_post
+    if rt == _F32:
+        ring_pop_loop(carray(_voidptr(rd), (lc,), np.float32),
+                      carray(_voidptr(od), (lc,), np.float32),
+                      carray(_voidptr(cd), (n_post,), np.float32), rd != od, slot, n_post)
+    elif rt == _F64:
+        ring_pop_loop(carray(_voidptr(rd), (lc,), np.float64),
+                      carray(_voidptr(od), (lc,), np.float64),
+                      carray(_voidptr(cd), (n_post,), np.float64), rd != od, slot, n_post)
+    else:
+        return _ffi_error(api, "brainsim_ops_ring_pop: ring must be float32 or float64", 3)
     return 0

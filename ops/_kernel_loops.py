@@ -196,7 +196,10 @@ def delayed_outer_rows(
     indptr, idx, syn, delay, x, g, step, out,
     n_batch, n_rows, n_slots, n_post, n_w, x_b, g_b, s_b,
 ):  # fmt: skip
-    """``out[b, k] += x[b, r] * g[b, (step_b + d_k) % L, idx[s]]`` on active rows (sum if n_w == 1)."""
+    """``out[b, k] += x[b, r] * g[b, (step_b + d_k) % L, idx[s]]`` on active rows.
+
+    Summed into ``out[b, 0]`` if ``n_w == 1`` (homogeneous weight).
+    """
     for t in range(n_batch * n_w):
         out[t] = 0
     lc = n_slots * n_post
@@ -221,3 +224,15 @@ def delayed_outer_rows(
                         out[oo + k] += val
         if n_w == 1:
             out[oo] += acc
+
+
+@njit(cache=True, nogil=True, inline="always")
+def ring_pop_loop(ring, out, cur, copy_in, slot, n_post):
+    """``cur = ring[slot]``; ``out = ring`` with row ``slot`` zeroed (flat ``(L * n_post,)``)."""
+    if copy_in:
+        for t in range(ring.size):
+            out[t] = ring[t]
+    o = slot * n_post
+    for j in range(n_post):
+        cur[j] = out[o + j]
+        out[o + j] = 0

@@ -15,6 +15,7 @@ OUTER = "brainsim_ops_outer"
 UPDATE = "brainsim_ops_update"
 DELAYED = "brainsim_ops_delayed"
 DELAYED_OUTER = "brainsim_ops_delayed_outer"
+RING_POP = "brainsim_ops_ring_pop"
 
 
 def _register() -> None:
@@ -32,13 +33,15 @@ def _register() -> None:
         delayed_handler,
         delayed_outer_handler,
         outer_handler,
+        ring_pop_handler,
         scatter_handler,
         update_handler,
     )
 
     for name, handler in ((SCATTER, scatter_handler), (OUTER, outer_handler),
                           (UPDATE, update_handler), (DELAYED, delayed_handler),
-                          (DELAYED_OUTER, delayed_outer_handler)):
+                          (DELAYED_OUTER, delayed_outer_handler),
+                          (RING_POP, ring_pop_handler)):
         jax.ffi.register_ffi_target(name, jax.ffi.pycapsule(handler.address), platform="cpu")
 
 
@@ -68,6 +71,13 @@ def _probe() -> None:
             indptr, idx, syn, delay, w, x, jnp.ones((1, 2, 3), jnp.float32), step)
         dw = jax.ffi.ffi_call(DELAYED_OUTER, jax.ShapeDtypeStruct((1, 3), jnp.float32))(
             indptr, idx, syn, delay, x, jnp.arange(6, dtype=jnp.float32).reshape(1, 2, 3), step)
+        popped, cur = jax.ffi.ffi_call(
+            RING_POP, (jax.ShapeDtypeStruct((2, 3), jnp.float32),
+                       jax.ShapeDtypeStruct((1, 3), jnp.float32)))(
+            jnp.arange(6, dtype=jnp.float32).reshape(2, 3), step)
+    if not (np.array_equal(np.asarray(popped), [[0, 1, 2], [0, 0, 0]])
+            and np.array_equal(np.asarray(cur), [[3, 4, 5]])):
+        raise RuntimeError(f"native ring_pop self-test failed: {popped}, {cur}")
     expected = ([[1.0, 3.0, 2.0]], [[1.0, 100.0, 10.0]], [[2.0, 2.5, 2.5]],
                 [[[2.0, 4.0, 1.0], [1.0, 1.0, 3.0]]], [[0.0, 5.0, 1.0]])
     for got, want in zip((y, g, u, ring, dw), expected, strict=True):
