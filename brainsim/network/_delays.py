@@ -76,31 +76,6 @@ def init_delay(mode: str, max_delay: int, n_pre: int, n_post: int, dtype) -> Del
     return DelayState(ring=jnp.zeros((max_delay + 1, width), dtype))
 
 
-def synapse_rows(conn) -> Int[Array, " n_syn"]:
-    """Presynaptic neuron of each synapse, by storage index."""
-    layout = conn.layout
-    counts = np.diff(np.asarray(layout.pre_indptr))
-    rows = np.repeat(np.arange(layout.n_pre, dtype=np.int32), counts)
-    storage = np.asarray(layout.pre_syn)
-    if storage.size:
-        by_storage = np.empty_like(rows)
-        by_storage[storage] = rows
-        rows = by_storage
-    return jnp.asarray(rows)
-
-
-def synapse_posts(conn) -> Int[Array, " n_syn"]:
-    """Postsynaptic neuron of each synapse, by storage index."""
-    layout = conn.layout
-    posts = np.asarray(layout.pre_post)
-    storage = np.asarray(layout.pre_syn)
-    if storage.size:
-        by_storage = np.empty_like(posts)
-        by_storage[storage] = posts
-        posts = by_storage
-    return jnp.asarray(posts)
-
-
 def deliver(
     mode: str,
     delay_steps: Int[Array, ...],
@@ -108,24 +83,18 @@ def deliver(
     events: Float[Array, " n_pre"],
     conn,
     step_index: Int[Array, ""],
-    rows: Int[Array, " n_syn"] | None = None,
-    posts: Int[Array, " n_syn"] | None = None,
 ) -> tuple[DelayState, Float[Array, " n_post"]]:
     """Push this step's presynaptic `events` and return the input arriving now per post neuron.
 
-    Per-synapse mode needs `rows` and `posts`, each synapse's pre and post neuron
-    (`synapse_rows`, `synapse_posts`, computed once when the projection is built).
+    Per-synapse delays use `brainsim_ops.event_scatter_delayed` (event-driven scatter into the
+    ring at emission) and `brainsim_ops.ring_pop` (read and clear the current slot in place).
     """
-    slots = state.ring.shape[0]
-    now = step_index % slots
     if mode == "synapse":
-        weights = jnp.broadcast_to(conn.weights, rows.shape)
-        contribution = events[rows] * weights
-        target_slot = (step_index + delay_steps) % slots
-        ring = state.ring.at[target_slot, posts].add(contribution)
-        arriving = ring[now]
-        return DelayState(ring=ring.at[now].set(0.0)), arriving
-    ring = state.ring.at[now].set(events)
+        ring = bo.event_scatter_delayed(events, conn, delay_steps, state.ring, step_index)
+        ring, arriving = bo.ring_pop(ring, step_index)
+        return DelayState(ring=ring), arriving
+    slots = state.ring.shape[0]
+    ring = state.ring.at[step_index % slots].set(events)
     source_slot = (step_index - delay_steps) % slots
     if mode == "projection":
         delayed = ring[source_slot]

@@ -14,8 +14,6 @@ from brainsim.network._delays import (
     deliver,
     init_delay,
     parse_delay,
-    synapse_posts,
-    synapse_rows,
 )
 from brainsim.neurons import Drive
 from brainsim.synapses import Conductance, Exponential, TsodyksMarkram
@@ -64,8 +62,6 @@ class Projection(eqx.Module):
     output: Any
     delay_steps: Int[Array, ...] | None
     stp: TsodyksMarkram | None
-    synapse_pre: Int[Array, " n_syn"] | None
-    synapse_post: Int[Array, " n_syn"] | None
     delay_per: str | None = eqx.field(static=True)
     max_delay: int = eqx.field(static=True)
     name: str = eqx.field(static=True)
@@ -99,15 +95,12 @@ class Projection(eqx.Module):
         n_syn = conn.n_syn if hasattr(conn, "n_syn") else conn.n_pre * conn.n_post
         mode, steps, max_delay = parse_delay(delay_steps, delay_per, conn.n_pre, n_syn)
         self.max_delay = max_delay
-        self.synapse_pre = self.synapse_post = None
         if mode == "projection" and max_delay == 0:
             self.delay_per, self.delay_steps = None, None
         else:
             self.delay_per, self.delay_steps = mode, steps
-        if mode == "synapse":
-            if not isinstance(conn, bo.CSR):
-                raise TypeError("per-synapse delays need a CSR connectivity (`conn`).")
-            self.synapse_pre, self.synapse_post = synapse_rows(conn), synapse_posts(conn)
+        if mode == "synapse" and not isinstance(conn, bo.CSR):
+            raise TypeError("per-synapse delays need a CSR connectivity (`conn`).")
 
     def init(self, dtype=None) -> ProjectionState:
         """Empty synapses: zero kinetics, an empty delay ring, rested STP."""
@@ -141,8 +134,6 @@ class Projection(eqx.Module):
                 events,
                 self.conn,
                 step_index,
-                self.synapse_pre,
-                self.synapse_post,
             )
         kinetics = self.kinetics.step(state.kinetics, arriving, dt=dt)
         return ProjectionState(kinetics=kinetics, delay=delay, stp=stp)
