@@ -16,7 +16,9 @@ import brainsim as bs
 from brainsim.neurons import HH, AdEx, Izhikevich, TraubHH
 
 REFERENCE = pathlib.Path(__file__).resolve().parents[1] / "reference"
-FILES = sorted(REFERENCE.glob("brian2_*.npz"))
+FILES = sorted(
+    path for path in REFERENCE.glob("brian2_*.npz") if not path.name.startswith("brian2_coba")
+)
 METHODS = {"exponential_euler": "exp_euler", "euler": "euler"}
 MODELS = {"hh": HH, "traub": TraubHH, "izhikevich": Izhikevich, "adex": AdEx}
 
