@@ -17,7 +17,13 @@ from brainsim.neurons._base import (
     next_refractory,
     refractory_mask,
 )
-from brainsim.neurons._lif import LIFState, _initial_v, _reset, reset_gate
+from brainsim.neurons._lif import (
+    LIFState,
+    _initial_v,
+    _integrate_and_fire,
+    _reset,
+    reset_gate,
+)
 from brainsim.surrogate import Surrogate
 
 
@@ -88,11 +94,9 @@ class ExpIF(Neuron):
             spike_current = _spike_current(v, self.v_T, self.delta_T, self.v_peak)
             return (leak + spike_current + self.R * drive.current(v)) / self.tau_m
 
-        refractory = refractory_mask(state.refractory_left, dt)
-        v = jnp.where(refractory, state.v, integrate(self.method, dv_dt, state.v, t, dt))
-        spikes = self.spike_fn((v - self.v_peak) / (self.v_peak - self.v_reset))
-        v = _reset(v, reset_gate(spikes, self.detach_reset), self.v_reset)
-        left = next_refractory(state.refractory_left, spikes, self.t_ref, dt)
+        v, left, spikes, _ = _integrate_and_fire(
+            self, state, dv_dt, self.v_peak, self.v_peak, t, dt
+        )
         return LIFState(v=v, refractory_left=left), spikes
 
 

@@ -55,6 +55,23 @@ def _reset(v, gate, v_reset):
     return selected + (gate - jax.lax.stop_gradient(gate)) * (v_reset - v)
 
 
+def _integrate_and_fire(model, state, dv_dt, threshold, top, t, dt):
+    """The step shared by the integrate-and-fire models (LIF, ALIF, ExpIF).
+
+    Integrates `dv_dt` (held during refractoriness), spikes when `v > threshold` (the surrogate
+    sees `(v - threshold) / (top - v_reset)`), resets to `model.v_reset` and restarts the
+    refractory countdown. Returns `(v, refractory_left, spikes, gate)`, `gate` being the spikes as
+    they drive resets and jumps (`reset_gate`).
+    """
+    refractory = refractory_mask(state.refractory_left, dt)
+    v = jnp.where(refractory, state.v, integrate(model.method, dv_dt, state.v, t, dt))
+    spikes = model.spike_fn((v - threshold) / (top - model.v_reset))
+    gate = reset_gate(spikes, model.detach_reset)
+    v = _reset(v, gate, model.v_reset)
+    left = next_refractory(state.refractory_left, spikes, model.t_ref, dt)
+    return v, left, spikes, gate
+
+
 class LIF(Neuron):
     """Leaky integrate-and-fire neuron with a refractory period.
 
@@ -118,11 +135,7 @@ class LIF(Neuron):
         def dv_dt(t, v):
             return (-(v - self.v_rest) + self.R * drive.current(v)) / self.tau_m
 
-        refractory = refractory_mask(state.refractory_left, dt)
-        v = jnp.where(refractory, state.v, integrate(self.method, dv_dt, state.v, t, dt))
-        spikes = self.spike_fn((v - self.v_th) / (self.v_th - self.v_reset))
-        v = _reset(v, reset_gate(spikes, self.detach_reset), self.v_reset)
-        left = next_refractory(state.refractory_left, spikes, self.t_ref, dt)
+        v, left, spikes, _ = _integrate_and_fire(self, state, dv_dt, self.v_th, self.v_th, t, dt)
         return LIFState(v=v, refractory_left=left), spikes
 
 
@@ -178,12 +191,7 @@ class ALIF(LIF):
         def dv_dt(t, v):
             return (-(v - self.v_rest) + self.R * drive.current(v)) / self.tau_m
 
-        refractory = refractory_mask(state.refractory_left, dt)
-        v = jnp.where(refractory, state.v, integrate(self.method, dv_dt, state.v, t, dt))
         a = exact_decay(state.a, self.tau_a, dt)
         threshold = self.v_th + self.beta * a
-        spikes = self.spike_fn((v - threshold) / (self.v_th - self.v_reset))
-        gate = reset_gate(spikes, self.detach_reset)
-        v = _reset(v, gate, self.v_reset)
-        left = next_refractory(state.refractory_left, spikes, self.t_ref, dt)
+        v, left, spikes, gate = _integrate_and_fire(self, state, dv_dt, threshold, self.v_th, t, dt)
         return ALIFState(v=v, a=a + gate, refractory_left=left), spikes
