@@ -268,20 +268,60 @@ def _indices(probes: list[Probe]) -> dict[str, np.ndarray | None]:
     return {p.name: p.indices for p in probes}
 
 
-def _chunk_size(state, spike_probes, trace_probes, every, steps, chunk_steps, advance) -> int:
+def _chunk_size(per_group: int, every: int, steps: int, chunk_steps: int | None) -> int:
     if chunk_steps is not None:
         if not isinstance(chunk_steps, int) or chunk_steps < 1:
             raise ValueError(f"`chunk_steps` must be a positive int, got {chunk_steps!r}.")
         return max(every, chunk_steps // every * every)
-    shapes = jax.eval_shape(lambda s: advance(s, 0, 1, None, jnp.bool_), state)
-    per_group = sum(math.prod(s.shape) * s.dtype.itemsize for s in jax.tree.leaves(shapes[1:3]))
     groups = max(1, _CHUNK_BYTES // max(per_group, 1))
     chunk = min(groups * every, _MAX_CHUNK_STEPS // every * every or every)
     return max(every, min(chunk, math.ceil(steps / every) * every))
 
 
+_recording_layouts: dict = {}
 _compiled_chunks: dict = {}
-_MAX_COMPILED = 32
+_MAX_CACHED = 32
+
+
+def _remember(cache: dict, key, value):
+    if len(cache) >= _MAX_CACHED:
+        cache.pop(next(iter(cache)))
+    cache[key] = value
+    return value
+
+
+def _structure_key(probes: list[Probe], every: int, tree) -> tuple | None:
+    """What the recordings' shapes depend on: the probes and the arguments' structure, shapes
+    and dtypes (`None` if some static part is unhashable; then nothing is cached)."""
+    leaves, treedef = jax.tree.flatten(tree)
+    shapes = tuple(
+        (np.shape(x), str(getattr(x, "dtype", type(x).__name__))) if eqx.is_array_like(x) else x
+        for x in leaves
+    )
+    key = (_probe_key(probes), every, treedef, shapes)
+    try:
+        hash(key)
+    except TypeError:
+        return None
+    return key
+
+
+def _recording_layout(bound, state, key) -> tuple[int, list[int]]:
+    """Bytes recorded per group of `every` steps, and the width of each spike recording.
+
+    Tracing the model to find them costs tens of milliseconds for a network, so the answer is
+    cached by the structure of the arguments.
+    """
+    layout = _recording_layouts.get(key) if key is not None else None
+    if layout is None:
+        shapes = jax.eval_shape(lambda s: bound(s, 0, 1, None, jnp.bool_), state)
+        per_group = sum(
+            math.prod(s.shape) * s.dtype.itemsize for s in jax.tree.leaves(shapes[1:3])
+        )
+        layout = (per_group, [s.shape[-1] for s in shapes[1]])
+        if key is not None:
+            _remember(_recording_layouts, key, layout)
+    return layout
 
 
 def _probe_key(probes: list[Probe]) -> tuple:
@@ -290,6 +330,17 @@ def _probe_key(probes: list[Probe]) -> tuple:
     return tuple(
         (p.name, None if p.indices is None else p.indices.tobytes(), p.selector) for p in probes
     )
+
+
+def _unpack_events(packed: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """`(steps, neurons)` of the set bits of `packed` (`(steps, bytes)`, `np.packbits` order).
+
+    Only the nonzero bytes are expanded, so the cost follows the spikes, not steps x neurons.
+    """
+    rows, byte_cols = np.nonzero(packed)
+    bits = np.unpackbits(packed[rows, byte_cols][:, None], axis=1)
+    which, bit = np.nonzero(bits)
+    return rows[which], byte_cols[which] * 8 + bit
 
 
 def _run_streaming(
@@ -307,13 +358,12 @@ def _run_streaming(
     check,
 ):
     bound = functools.partial(advance, *arguments)
-    chunk = _chunk_size(state, spike_probes, trace_probes, every, steps, chunk_steps, bound)
+    probes = spike_probes + trace_probes
+    structure = _structure_key(probes, every, (arguments, state))
+    per_group, spike_sizes = _recording_layout(bound, state, structure)
+    chunk = _chunk_size(per_group, every, steps, chunk_steps)
     leaf_names = _leaf_names(state)
-    spike_sizes = [
-        shape.shape[-1]
-        for shape in jax.eval_shape(lambda s: bound(s, 0, 1, None, jnp.bool_), state)[1]
-    ]
-    key = (_probe_key(spike_probes + trace_probes), every, float(dt), float(t0), check, chunk)
+    key = (_probe_key(probes), every, float(dt), float(t0), check, chunk)
     advance_chunk = _compiled_chunks.get(key)
     if advance_chunk is None:
 
@@ -321,9 +371,7 @@ def _run_streaming(
         def advance_chunk(arguments, state, start, n_valid):
             return advance(*arguments, state, start, chunk // every, n_valid, _PACKED)
 
-        if len(_compiled_chunks) >= _MAX_COMPILED:
-            _compiled_chunks.pop(next(iter(_compiled_chunks)))
-        _compiled_chunks[key] = advance_chunk
+        _remember(_compiled_chunks, key, advance_chunk)
 
     spike_chunks: list[list] = [[] for _ in spike_probes]
     trace_chunks: list[list] = [[] for _ in trace_probes]
@@ -336,9 +384,8 @@ def _run_streaming(
         )
         n_here = min(chunk, steps - done)
         full_groups = n_here // every
-        for store, s, size in zip(spike_chunks, spikes, spike_sizes, strict=True):
-            bits = np.unpackbits(np.asarray(s[:n_here]), axis=-1, count=size)
-            times, neurons = np.nonzero(bits)
+        for store, s in zip(spike_chunks, spikes, strict=True):
+            times, neurons = _unpack_events(np.asarray(s[:n_here]))
             store.append((times + done, neurons))
         for store, x in zip(trace_chunks, traces, strict=True):
             store.append(np.asarray(x[:full_groups]))
