@@ -50,11 +50,26 @@ def _first_nonfinite(state, step_index, found):
     return jnp.where((found < 0) & jnp.stack(flags), step_index, found)
 
 
+def _checkpointed_scan(group, carry, n_groups, groups_per_block):
+    """`lax.scan(group, carry, arange(n_groups))` with the groups gathered into blocks of
+    `groups_per_block`, each block under `jax.checkpoint`: the backward pass keeps only the carry
+    at block boundaries and recomputes one block at a time (`n_groups` must be a multiple of
+    `groups_per_block`)."""
+
+    @functools.partial(jax.checkpoint, prevent_cse=False)
+    def block(carry, b):
+        return jax.lax.scan(group, carry, b * groups_per_block + jnp.arange(groups_per_block))
+
+    carry, outputs = jax.lax.scan(block, carry, jnp.arange(n_groups // groups_per_block))
+    return carry, jax.tree.map(lambda x: x.reshape((-1,) + x.shape[2:]), outputs)
+
+
 def _make_advance(probes, every, dt, t0, check):
-    """Build `advance(model, inputs, input_series, state, start, n_groups, n_valid)`: run
-    `n_groups * every` steps from the global step `start`, recording spikes every step and traces
-    after each group of `every`. The model and inputs are arguments (not closed over), so that
-    their arrays are not baked into the compiled program as constants."""
+    """Build `advance(model, inputs, input_series, state, start, n_groups, n_valid, spike_dtype,
+    groups_per_block=None)`: run `n_groups * every` steps from the global step `start`, recording
+    spikes every step and traces after each group of `every` (in checkpointed blocks of
+    `groups_per_block` groups when given). The model and inputs are arguments (not closed over),
+    so that their arrays are not baked into the compiled program as constants."""
     spike_probes = [p for p in probes if p.is_spikes]
     trace_probes = [p for p in probes if not p.is_spikes]
 
@@ -87,7 +102,17 @@ def _make_advance(probes, every, dt, t0, check):
             found = _first_nonfinite(new_state, n, found)
         return (new_state, traces, found), spikes
 
-    def advance(model, inputs, input_series, state, start, n_groups, n_valid, spike_dtype):
+    def advance(
+        model,
+        inputs,
+        input_series,
+        state,
+        start,
+        n_groups,
+        n_valid,
+        spike_dtype,
+        groups_per_block=None,
+    ):
         step = _step_function(model)
         n_leaves = len(jax.tree.leaves(state))
         found = jnp.full((n_leaves,), -1, jnp.int32)
@@ -111,9 +136,12 @@ def _make_advance(probes, every, dt, t0, check):
             carry, spikes = jax.lax.scan(step_at, carry, start + g * every + jnp.arange(every))
             return carry, (spikes, carry[1])
 
-        (state, _, found), (spikes, traces) = jax.lax.scan(
-            group, (state, traces0, found), jnp.arange(n_groups)
-        )
+        carry = (state, traces0, found)
+        if groups_per_block is None:
+            carry, (spikes, traces) = jax.lax.scan(group, carry, jnp.arange(n_groups))
+        else:
+            carry, (spikes, traces) = _checkpointed_scan(group, carry, n_groups, groups_per_block)
+        state, _, found = carry
         spikes = [s.reshape((-1,) + s.shape[2:]) for s in spikes]
         return state, spikes, traces, found
 
@@ -136,6 +164,7 @@ def run(
     chunk_steps: int | None = None,
     progress: bool | None = None,
     check_finite: bool = False,
+    checkpoint_every: int | None = None,
 ) -> RunResult:
     """Advance `model` from `state` for `duration` ms (or `steps` steps) of `dt` ms.
 
@@ -175,6 +204,14 @@ def run(
         progress: show a progress bar (default: when the run is expected to take > 3 s).
         check_finite: stop with an error naming the state variable and step at the first NaN or
             infinity (streaming mode; costs a reduction per step).
+        checkpoint_every: gradient checkpointing of the on-device scan (traced mode): the steps
+            are grouped into blocks of `checkpoint_every` steps, each under `jax.checkpoint`, so
+            that backpropagation through time stores the state only at block boundaries and
+            recomputes one block at a time. Memory for the backward pass is then
+            O(steps / k + k) states instead of O(steps) step residuals, for about one extra
+            forward pass of compute; `k ≈ √steps` minimises it. Values and gradients are
+            unchanged. Must be a multiple of `every`; ignored when streaming (no gradients flow
+            there). Default: no checkpointing.
 
     Returns:
         A `RunResult` with the final state, spike events, traces and their time axis.
@@ -192,6 +229,13 @@ def run(
     steps = _number_of_steps(duration, steps, dt)
     if not isinstance(every, int) or every < 1:
         raise ValueError(f"`every` must be a positive int, got {every!r}.")
+    if checkpoint_every is not None and (
+        not isinstance(checkpoint_every, int) or checkpoint_every < 1 or checkpoint_every % every
+    ):
+        raise ValueError(
+            f"`checkpoint_every` must be a positive int and a multiple of `every` ({every}), "
+            f"got {checkpoint_every!r}."
+        )
     if inputs is not None and input_series is not None:
         raise ValueError("give either `inputs` or `input_series`, not both.")
     if input_series is not None:
@@ -210,7 +254,9 @@ def run(
     advance, spike_probes, trace_probes = _make_advance(probes, every, dt, t0, check_finite)
     bound = functools.partial(advance, model, inputs, input_series)
     if not stream:
-        return _run_on_device(bound, state, steps, every, dt, t0, spike_probes, trace_probes)
+        return _run_on_device(
+            bound, state, steps, every, dt, t0, spike_probes, trace_probes, checkpoint_every
+        )
     return _run_streaming(
         advance,
         (model, inputs, input_series),
@@ -239,10 +285,17 @@ def _number_of_steps(duration, steps, dt) -> int:
     return int(steps)
 
 
-def _run_on_device(advance, state, steps, every, dt, t0, spike_probes, trace_probes):
+def _run_on_device(
+    advance, state, steps, every, dt, t0, spike_probes, trace_probes, checkpoint_every=None
+):
     n_groups, remainder = divmod(steps, every)
     dtype = jnp.result_type(float)
-    state, spikes, traces, _ = advance(state, 0, n_groups, None, dtype)
+    if checkpoint_every is None:
+        state, spikes, traces, _ = advance(state, 0, n_groups, None, dtype)
+    else:
+        state, spikes, traces = _checkpointed_groups(
+            advance, state, n_groups, every, checkpoint_every // every, dtype
+        )
     if remainder:
         state, tail, _, _ = _tail(advance, state, n_groups * every, remainder, dtype)
         spikes = [jnp.concatenate([a, b]) for a, b in zip(spikes, tail, strict=True)]
@@ -256,6 +309,23 @@ def _run_on_device(advance, state, steps, every, dt, t0, spike_probes, trace_pro
         traces={p.name: x for p, x in zip(trace_probes, traces, strict=True)},
         indices=_indices(spike_probes + trace_probes),
     )
+
+
+def _checkpointed_groups(advance, state, n_groups, every, groups_per_block, dtype):
+    """Run `n_groups` groups of `every` steps in checkpointed blocks; the groups that do not
+    fill a whole block (fewer than `checkpoint_every` steps) run after them without checkpoint."""
+    n_blocked = n_groups // groups_per_block * groups_per_block
+    parts = []
+    if n_blocked:
+        state, spikes, traces, _ = advance(state, 0, n_blocked, None, dtype, groups_per_block)
+        parts.append((spikes, traces))
+    if n_groups > n_blocked or not parts:
+        state, spikes, traces, _ = advance(
+            state, n_blocked * every, n_groups - n_blocked, None, dtype
+        )
+        parts.append((spikes, traces))
+    spikes, traces = jax.tree.map(lambda *xs: jnp.concatenate(xs), *parts)
+    return state, spikes, traces
 
 
 def _tail(advance, state, start, remainder, dtype):
@@ -315,9 +385,7 @@ def _recording_layout(bound, state, key) -> tuple[int, list[int]]:
     layout = _recording_layouts.get(key) if key is not None else None
     if layout is None:
         shapes = jax.eval_shape(lambda s: bound(s, 0, 1, None, jnp.bool_), state)
-        per_group = sum(
-            math.prod(s.shape) * s.dtype.itemsize for s in jax.tree.leaves(shapes[1:3])
-        )
+        per_group = sum(math.prod(s.shape) * s.dtype.itemsize for s in jax.tree.leaves(shapes[1:3]))
         layout = (per_group, [s.shape[-1] for s in shapes[1]])
         if key is not None:
             _remember(_recording_layouts, key, layout)
