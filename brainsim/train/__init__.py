@@ -1,0 +1,35 @@
+"""Gradient training of spiking networks built from brainsim's models.
+
+Surrogate-gradient backpropagation through time runs through `brainsim.run` (with
+`checkpoint_every` for bounded memory); `online_value_and_grad` gives OTTT / SLTT gradients whose
+memory does not depend on the number of steps. Layers (`SpikingDense`, `Sequential`) are equinox
+modules built around the same neuron models that simulate; `LeakyReadout` and the losses turn
+their outputs into training signals; `Positive` keeps learnable time constants positive.
+"""
+
+from brainsim.train._layers import Sequential, SpikingDense
+from brainsim.train._losses import (
+    max_over_time_cross_entropy,
+    rate_regularizer,
+    spike_count_loss,
+    sum_over_time_cross_entropy,
+    van_rossum_loss,
+)
+from brainsim.train._online import online_value_and_grad
+from brainsim.train._parameters import Positive, unwrap
+from brainsim.train._readout import LeakyReadout, ReadoutState
+
+__all__ = [
+    "LeakyReadout",
+    "ReadoutState",
+    "Positive",
+    "unwrap",
+    "SpikingDense",
+    "Sequential",
+    "online_value_and_grad",
+    "max_over_time_cross_entropy",
+    "sum_over_time_cross_entropy",
+    "spike_count_loss",
+    "van_rossum_loss",
+    "rate_regularizer",
+]

@@ -1,0 +1,172 @@
+"""Spiking layers for user models: a dense projection into a population, and a stack of them."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+
+import equinox as eqx
+import jax
+import jax.numpy as jnp
+from jaxtyping import Array, Float, PRNGKeyArray
+
+from brainsim._run import run
+from brainsim.train._parameters import unwrap
+
+
+class SpikingDense(eqx.Module):
+    """All-to-all weights into a population of neurons: `I(t) = x(t) W`, then one neuron step.
+
+    `x(t)` are the presynaptic spikes (or any real input) of shape `(n_in,)`, `W` the weights
+    (pA per input spike, shape `(n_in, n_out)`), and `I(t)` the current (pA) delivered to the
+    `n_out` neurons during the step from `t` to `t + dt`. The neuron can be any model with the
+    `init(n, key)` / `step(state, inputs, *, t, dt)` contract (`LIF`, `ALIF`, ...; a
+    `LeakyReadout` makes an output layer). Parameters may be wrapped in `Positive`.
+
+    A sample is one vector; batches go through `jax.vmap`, which turns the product into a
+    matrix product. The layer is an `equinox.Module`: it sits inside equinox models, trains with
+    optax, and its arrays can be held by a Flax `nnx` module (see the docs).
+
+    Args:
+        n_in: number of inputs.
+        n_out: number of neurons.
+        neuron: the neuron model (parameters scalar or one per neuron).
+        key: key for the initial weights, `W ~ N(0, weight_scale² / n_in)`.
+        weight_scale: input current (pA) when all inputs spike with unit-variance weights.
+
+    Example:
+        >>> import jax, jax.numpy as jnp
+        >>> import brainsim as bs
+        >>> layer = bs.train.SpikingDense(3, 2, bs.neurons.LIF(), key=jax.random.key(0))
+        >>> state, spikes = layer.step(layer.init(), jnp.array([1.0, 0.0, 1.0]), t=0.0, dt=1.0)
+        >>> spikes.shape
+        (2,)
+
+    Reference: Neftci, Mostafa & Zenke (2019), *Surrogate gradient learning in spiking neural
+    networks*, IEEE Signal Processing Magazine.
+    """
+
+    weight: Float[Array, "n_in n_out"]
+    neuron: eqx.Module
+    n_in: int = eqx.field(static=True)
+    n_out: int = eqx.field(static=True)
+
+    def __init__(
+        self,
+        n_in: int,
+        n_out: int,
+        neuron: eqx.Module,
+        *,
+        key: PRNGKeyArray,
+        weight_scale: float = 1000.0,
+    ):
+        for name, value in (("n_in", n_in), ("n_out", n_out)):
+            if not isinstance(value, int) or value <= 0:
+                raise ValueError(f"`{name}` must be a positive int, got {value!r}.")
+        if not (hasattr(neuron, "init") and hasattr(neuron, "step")):
+            raise TypeError(
+                f"`neuron` must have `init(n, key)` and `step(state, inputs, *, t, dt)`, "
+                f"got {type(neuron).__name__}."
+            )
+        self.n_in = n_in
+        self.n_out = n_out
+        self.neuron = neuron
+        std = weight_scale / math.sqrt(n_in)
+        self.weight = std * jax.random.normal(key, (n_in, n_out), jnp.result_type(float))
+
+    def init(self, key: PRNGKeyArray | None = None):
+        """The state of the layer's `n_out` neurons (`neuron.init(n_out, key)`)."""
+        return unwrap(self.neuron).init(self.n_out, key)
+
+    def step(self, state, inputs: Float[Array, " n_in"], *, t, dt):
+        """One step: the current `inputs @ W` (pA) drives the neurons; returns their outputs."""
+        current = inputs @ unwrap(self.weight)
+        return unwrap(self.neuron).step(state, current, t=t, dt=dt)
+
+
+class Sequential(eqx.Module):
+    """Layers applied in order within each time step: layer `l` receives layer `l-1`'s outputs
+    of the same step (no synaptic delay), the first layer the network input.
+
+    `init(key)` gives a tuple of layer states; `step(state, x, *, t, dt)` returns the new states
+    and a tuple of each layer's outputs, so the stack runs with `brainsim.run` like any model;
+    `run` does that for an input series and returns every layer's outputs over time.
+
+    Args:
+        layers: layers with `init(key)` and `step(state, inputs, *, t, dt)`, e.g.
+            `SpikingDense`; consecutive `n_out` / `n_in` must agree.
+
+    Example:
+        >>> import jax, jax.numpy as jnp
+        >>> import brainsim as bs
+        >>> k1, k2 = jax.random.split(jax.random.key(0))
+        >>> net = bs.train.Sequential([
+        ...     bs.train.SpikingDense(5, 8, bs.neurons.LIF(), key=k1),
+        ...     bs.train.SpikingDense(8, 2, bs.train.LeakyReadout(), key=k2),
+        ... ])
+        >>> hidden, out = net.run(jnp.ones((50, 5)), dt=1.0)
+        >>> hidden.shape, out.shape
+        ((50, 8), (50, 2))
+    """
+
+    layers: tuple
+
+    def __init__(self, layers: Sequence):
+        layers = tuple(layers)
+        if not layers:
+            raise ValueError("`layers` must hold at least one layer.")
+        for i, (a, b) in enumerate(zip(layers[:-1], layers[1:], strict=False)):
+            n_out, n_in = getattr(a, "n_out", None), getattr(b, "n_in", None)
+            if n_out is not None and n_in is not None and n_out != n_in:
+                raise ValueError(
+                    f"layer {i} has {n_out} outputs but layer {i + 1} takes {n_in} inputs."
+                )
+        self.layers = layers
+
+    def init(self, key: PRNGKeyArray | None = None) -> tuple:
+        """A tuple with each layer's initial state (keys split from `key` if given)."""
+        keys = [None] * len(self.layers) if key is None else jax.random.split(key, len(self.layers))
+        return tuple(layer.init(k) for layer, k in zip(self.layers, keys, strict=True))
+
+    def step(self, state: tuple, inputs, *, t, dt) -> tuple[tuple, tuple]:
+        """Advance every layer by `dt` ms; returns `(states, outputs)`, one entry per layer."""
+        states, outputs = [], []
+        x = inputs
+        for layer, s in zip(self.layers, state, strict=True):
+            s, x = layer.step(s, x, t=t, dt=dt)
+            states.append(s)
+            outputs.append(x)
+        return tuple(states), tuple(outputs)
+
+    def run(
+        self,
+        input_series: Float[Array, "T n_in"],
+        *,
+        dt: float,
+        state: tuple | None = None,
+        key: PRNGKeyArray | None = None,
+        t0: float = 0.0,
+        checkpoint_every: int | None = None,
+    ) -> tuple[Float[Array, "T _"], ...]:
+        """Run over `input_series` (one row per step of `dt` ms) with `brainsim.run`'s on-device
+        scan; returns each layer's outputs over time (spikes, or potentials for a readout), all
+        differentiable. `checkpoint_every` enables checkpointed BPTT (see `brainsim.run`).
+        Batches: `jax.vmap(lambda x: net.run(x, dt=dt))(batch)`."""
+        state = self.init(key) if state is None else state
+        record = {f"layer{i}": _select(i) for i in range(len(self.layers))}
+        result = run(
+            self,
+            state,
+            dt=dt,
+            steps=input_series.shape[0],
+            input_series=input_series,
+            t0=t0,
+            record=record,
+            stream=False,
+            checkpoint_every=checkpoint_every,
+        )
+        return tuple(result.traces[f"layer{i}"] for i in range(len(self.layers)))
+
+
+def _select(i: int):
+    return lambda state, outputs: outputs[i]

@@ -1,0 +1,125 @@
+"""Online training (OTTT, SLTT): spatial-only gradients accumulated step by step."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+
+import equinox as eqx
+import jax
+import jax.numpy as jnp
+from jaxtyping import Array, Float, PRNGKeyArray
+
+from brainsim.train._layers import Sequential
+from brainsim.train._parameters import unwrap
+
+
+def _traced_current(x, trace, weight):
+    """`x @ W` forward; backward gives `∂/∂W = trace ⊗ δ` and `∂/∂x = δ Wᵀ` (trace: constant)."""
+    sg = jax.lax.stop_gradient
+    return x @ sg(weight) + trace @ weight - sg(trace @ weight)
+
+
+def online_value_and_grad(
+    model: Sequential,
+    loss_fn: Callable[[tuple, Array], Float[Array, ""]],
+    input_series: Float[Array, "T n_in"],
+    *,
+    dt: float,
+    tau_trace: float | None = None,
+    state: tuple | None = None,
+    key: PRNGKeyArray | None = None,
+    t0: float = 0.0,
+):
+    """Loss and online (forward-in-time) gradient of a `Sequential` of `SpikingDense` layers.
+
+    The loss is `L = Σ_n loss_fn(outputs(t_n), n)`, a sum of instantaneous losses. At each step
+    the gradient of the instantaneous loss is taken with the temporal paths stopped: the state
+    entering the step (`v(t) → v(t+dt)`, refractoriness, adaptation, the readout's potential)
+    and the reset carry no gradient, while the spatial path through the layers of the same step
+    keeps its surrogate gradient. Each layer keeps a presynaptic trace of its input
+
+        `â(t) = λ â(t - dt) + x(t)`,   `λ = exp(-dt / tau_trace)`,
+
+    and its weight gradient is accumulated online, `ΔW += â(t)ᵀ (∂L(t)/∂I(t))`, with `I = x W`
+    the layer's input current. With `tau_trace=None` the trace is the input itself (`λ = 0`),
+    the spatial-only gradient of SLTT. Other parameters (neuron `tau_m`, `v_th`, ...) receive
+    their spatial-only gradient at every step. Nothing is stored per step: memory does not grow
+    with `T`.
+
+    For a batch, `jax.vmap` this function over the inputs and average the gradients.
+
+    Args:
+        model: the network, a `Sequential` whose layers are `SpikingDense`.
+        loss_fn: `loss_fn(outputs, n)`, the loss at step `n` from the tuple of every layer's
+            outputs at that step (`outputs[-1]` is the readout); targets are closed over.
+        input_series: network input, one row per step, `(T, n_in)`.
+        dt: time step (ms, > 0).
+        tau_trace: presynaptic trace time constant (ms, > 0), usually the neurons' `tau_m`
+            (OTTT); `None` for SLTT.
+        state: initial network state (default `model.init(key)`).
+        key: key for the initial state when `state` is not given.
+        t0: time of the first step (ms).
+
+    Returns:
+        `(loss, grads, final_state)`: `grads` has the structure of
+        `equinox.filter(model, equinox.is_inexact_array)`, like `equinox.filter_grad`.
+
+    Example:
+        >>> import jax, jax.numpy as jnp
+        >>> import brainsim as bs
+        >>> k1, k2 = jax.random.split(jax.random.key(0))
+        >>> net = bs.train.Sequential([
+        ...     bs.train.SpikingDense(4, 6, bs.neurons.LIF(), key=k1),
+        ...     bs.train.SpikingDense(6, 2, bs.train.LeakyReadout(), key=k2),
+        ... ])
+        >>> def loss_fn(outputs, n):
+        ...     return jnp.sum(outputs[-1] ** 2)
+        >>> loss, grads, _ = bs.train.online_value_and_grad(
+        ...     net, loss_fn, jnp.ones((20, 4)), dt=1.0, tau_trace=10.0)
+        >>> grads.layers[0].weight.shape
+        (4, 6)
+
+    Reference: Xiao et al. (2022), *Online training through time for spiking neural networks*,
+    NeurIPS; Meng et al. (2023), *Towards memory- and time-efficient backpropagation for
+    training spiking neural networks* (SLTT), ICCV.
+    """
+    if not isinstance(model, Sequential):
+        raise TypeError(f"`model` must be a brainsim.train.Sequential, got {type(model).__name__}.")
+    if tau_trace is not None and not tau_trace > 0:
+        raise ValueError(
+            f"`tau_trace` must be a positive time constant (ms) or None, got {tau_trace!r}."
+        )
+    decay = 0.0 if tau_trace is None else math.exp(-dt / tau_trace)
+    params, static = eqx.partition(model, eqx.is_inexact_array)
+    state = model.init(key) if state is None else state
+    dtype = jnp.result_type(float)
+    traces = tuple(jnp.zeros((layer.n_in,), dtype) for layer in model.layers)
+
+    def instantaneous_loss(params, state, traces, x, n):
+        net = eqx.combine(params, static)
+        t = t0 + n * dt
+        states, new_traces, outputs = [], [], []
+        for layer, s, trace in zip(net.layers, state, traces, strict=True):
+            trace = decay * trace + jax.lax.stop_gradient(x)
+            current = _traced_current(x, trace, unwrap(layer.weight))
+            s, x = unwrap(layer.neuron).step(s, current, t=t, dt=dt)
+            states.append(s)
+            new_traces.append(trace)
+            outputs.append(x)
+        return loss_fn(tuple(outputs), n), (tuple(states), tuple(new_traces))
+
+    value_and_grad = jax.value_and_grad(instantaneous_loss, has_aux=True)
+
+    def one_step(carry, inputs):
+        state, traces, total, grads = carry
+        x, n = inputs
+        (loss, (state, traces)), g = value_and_grad(params, state, traces, x, n)
+        return (state, traces, total + loss, jax.tree.map(jnp.add, grads, g)), None
+
+    zeros = jax.tree.map(jnp.zeros_like, params)
+    steps = jnp.arange(input_series.shape[0])
+    (state, _, total, grads), _ = jax.lax.scan(
+        one_step, (state, traces, jnp.zeros((), dtype), zeros), (input_series, steps)
+    )
+    return total, grads, state
