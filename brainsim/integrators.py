@@ -64,13 +64,18 @@ _MAX_GROWTH_EXPONENT = 50.0
 def _phi1(z: Float[Array, "*s"]) -> Float[Array, "*s"]:
     """`(e^z - 1) / z`, accurate near zero and with a finite gradient there.
 
-    `z` is capped at 50: a variable growing by more than e^50 in one step is in run-away (the
-    upstroke of an exponential integrate-and-fire spike), where only finiteness matters.
+    For `|z| < 0.02` a Taylor polynomial (truncation error below `z⁶/5040 ≈ 1e-14`), elsewhere
+    `(exp(z) - 1) / z` (rounding error about `eps / |z|`, at most 1e-14 in float64). Both are
+    cheaper than `expm1` on XLA's CPU backend, which matters because every conductance-based
+    neuron evaluates this once per step. `z` is capped at 50: a variable growing by more than
+    e^50 in one step is in run-away (the upstroke of an exponential integrate-and-fire spike),
+    where only finiteness matters.
     """
     z = jnp.minimum(z, _MAX_GROWTH_EXPONENT)
-    small = jnp.abs(z) < 1e-4
+    small = jnp.abs(z) < 0.02
     z_safe = jnp.where(small, 1.0, z)
-    return jnp.where(small, 1.0 + z / 2 + z * z / 6, jnp.expm1(z_safe) / z_safe)
+    series = 1.0 + z * (1 / 2 + z * (1 / 6 + z * (1 / 24 + z * (1 / 120 + z / 720))))
+    return jnp.where(small, series, (jnp.exp(z_safe) - 1.0) / z_safe)
 
 
 def exp_euler(f: Derivative, y: PyTree, t: ArrayLike, dt: ArrayLike) -> PyTree:

@@ -64,3 +64,22 @@ def test_exact_decay_and_relax():
 def test_unknown_method_is_named():
     with pytest.raises(ValueError, match="`method`"):
         integrators.get("leapfrog")
+
+
+def test_phi1_matches_expm1_over_z_in_float64(x64):
+    z = np.concatenate([-np.logspace(-9, 1.5, 400), np.logspace(-9, 1.5, 400)])
+    expected = np.expm1(z) / z
+    got = np.asarray(integrators._phi1(jnp.asarray(z)))
+    np.testing.assert_allclose(got, expected, rtol=2e-14)
+
+
+def test_phi1_gradient_matches_its_analytic_derivative(x64):
+    z = jnp.asarray([-0.3, -0.019, -1e-6, 0.0, 1e-6, 0.021, 0.5])
+    grad = jax.vmap(jax.grad(integrators._phi1))(z)
+    zf = np.asarray(z)
+    expected = np.where(
+        np.abs(zf) < 1e-4,
+        0.5 + zf / 3,
+        (zf * np.exp(zf) - np.expm1(zf)) / np.where(zf == 0, 1, zf) ** 2,
+    )
+    np.testing.assert_allclose(grad, expected, rtol=1e-6)
