@@ -6,6 +6,7 @@ surrogate gradients.
 """
 
 from brainsim import benchmarks, integrators, neurons, plot, surrogate, synapses
+from brainsim._cores import use_cpu_cores
 from brainsim._result import RunResult, SpikeEvents
 from brainsim._run import run
 from brainsim.network import Network, Projection
@@ -24,4 +25,5 @@ __all__ = [
     "SpikeEvents",
     "Network",
     "Projection",
+    "use_cpu_cores",
 ]
