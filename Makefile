@@ -12,7 +12,7 @@ $(STAMP): pyproject.toml
 	touch $(STAMP)
 
 demo: $(STAMP)
-	$(PY) examples/single_neurons.py
+	$(PY) examples/coba.py
 
 test: $(STAMP)
 	$(PY) -m pytest -q -n 2 --durations=15

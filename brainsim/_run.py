@@ -431,16 +431,19 @@ def _run_streaming(
     per_group, spike_sizes = _recording_layout(bound, state, structure)
     chunk = _chunk_size(per_group, every, steps, chunk_steps)
     leaf_names = _leaf_names(state)
-    key = (_probe_key(probes), every, float(dt), float(t0), check, chunk)
+    key = (_probe_key(probes), every, float(dt), check, chunk)
     advance_chunk = _compiled_chunks.get(key)
     if advance_chunk is None:
 
         @eqx.filter_jit
-        def advance_chunk(arguments, state, start, n_valid):
-            return advance(*arguments, state, start, chunk // every, n_valid, _PACKED)
+        def advance_chunk(arguments, state, start, n_valid, t0):
+            # t0 is traced, so that continuing a run from its end time reuses this program.
+            advance_from, _, _ = _make_advance(probes, every, dt, t0, check)
+            return advance_from(*arguments, state, start, chunk // every, n_valid, _PACKED)
 
         _remember(_compiled_chunks, key, advance_chunk)
 
+    start_time = jnp.asarray(t0, jnp.result_type(float))
     spike_chunks: list[list] = [[] for _ in spike_probes]
     trace_chunks: list[list] = [[] for _ in trace_probes]
     bar = None
@@ -448,7 +451,7 @@ def _run_streaming(
     done = 0
     while done < steps:
         state, spikes, traces, found = advance_chunk(
-            arguments, state, jnp.int32(done), jnp.int32(steps)
+            arguments, state, jnp.int32(done), jnp.int32(steps), start_time
         )
         n_here = min(chunk, steps - done)
         full_groups = n_here // every
