@@ -47,17 +47,21 @@ def online_value_and_grad(
     their spatial-only gradient at every step. Nothing is stored per step: memory does not grow
     with `T`.
 
-    For a batch, `jax.vmap` this function over the inputs and average the gradients.
+    A batch is a middle axis of `input_series`, `(T, batch, n_in)`: every layer then works on
+    `(batch, n)` arrays (the neuron models are elementwise), `loss_fn` receives outputs with
+    the batch axis (reduce it inside, e.g. with a mean), and the gradient is accumulated once
+    for the whole batch (memory O(parameters + batch · neurons), not per sample as with
+    `jax.vmap`).
 
     Args:
         model: the network, a `Sequential` whose layers are `SpikingDense`.
         loss_fn: `loss_fn(outputs, n)`, the loss at step `n` from the tuple of every layer's
             outputs at that step (`outputs[-1]` is the readout); targets are closed over.
-        input_series: network input, one row per step, `(T, n_in)`.
+        input_series: network input, one row per step, `(T, n_in)` or `(T, batch, n_in)`.
         dt: time step (ms, > 0).
         tau_trace: presynaptic trace time constant (ms, > 0), usually the neurons' `tau_m`
             (OTTT); `None` for SLTT.
-        state: initial network state (default `model.init(key)`).
+        state: initial network state (default `model.init(key)`, shared by the batch).
         key: key for the initial state when `state` is not given.
         t0: time of the first step (ms).
 
@@ -90,11 +94,18 @@ def online_value_and_grad(
         raise ValueError(
             f"`tau_trace` must be a positive time constant (ms) or None, got {tau_trace!r}."
         )
+    if jnp.ndim(input_series) not in (2, 3):
+        raise ValueError(
+            "`input_series` must have shape (T, n_in) or (T, batch, n_in), "
+            f"got {jnp.shape(input_series)}."
+        )
     decay = 0.0 if tau_trace is None else math.exp(-dt / tau_trace)
     params, static = eqx.partition(model, eqx.is_inexact_array)
+    batch = tuple(jnp.shape(input_series)[1:-1])
     state = model.init(key) if state is None else state
+    state = jax.tree.map(lambda a: jnp.broadcast_to(a, batch + jnp.shape(a)[-1:]), state)
     dtype = jnp.result_type(float)
-    traces = tuple(jnp.zeros((layer.n_in,), dtype) for layer in model.layers)
+    traces = tuple(jnp.zeros(batch + (layer.n_in,), dtype) for layer in model.layers)
 
     def instantaneous_loss(params, state, traces, x, n):
         net = eqx.combine(params, static)

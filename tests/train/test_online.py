@@ -122,3 +122,23 @@ def test_online_rejects_other_models_and_bad_trace_constants():
         online_value_and_grad(
             _tiny_net(), lambda o, n: 0.0, jnp.ones((3, 3)), dt=1.0, tau_trace=-1.0
         )
+
+
+def test_batched_inputs_give_the_mean_of_per_sample_gradients(x64):
+    net = _tiny_net()
+    rng = np.random.default_rng(5)
+    xs = jnp.asarray(1.0 + 0.5 * rng.random((30, 3, 3)))  # (T, batch, n_in)
+    target = jnp.asarray(rng.normal(size=(30, 3, 2)))
+
+    def batch_loss(outputs, n):
+        return 0.5 * jnp.mean(jnp.sum((outputs[-1] - target[n]) ** 2, axis=-1))
+
+    loss, grads, _ = online_value_and_grad(net, batch_loss, xs, dt=DT, tau_trace=TAU_M)
+    per_sample = [
+        online_value_and_grad(net, _squared_error(target[:, b]), xs[:, b], dt=DT, tau_trace=TAU_M)
+        for b in range(3)
+    ]
+    assert float(loss) == pytest.approx(np.mean([float(p[0]) for p in per_sample]), rel=1e-12)
+    for layer in range(2):
+        expected = np.mean([p[1].layers[layer].weight for p in per_sample], axis=0)
+        np.testing.assert_allclose(grads.layers[layer].weight, expected, rtol=1e-9, atol=1e-15)

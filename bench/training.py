@@ -1,0 +1,173 @@
+"""Training benchmark (issue 6): time per training step and memory as the number of steps grows.
+
+A 700-256-256-20 network (two LIF layers and a leaky-integrator readout, dt = 1 ms) is trained
+on Poisson inputs with batch 64 by three methods: plain surrogate-gradient BPTT, BPTT with
+`checkpoint_every ≈ √T`, and online OTTT (`brainsim.train.online_value_and_grad`, memory
+independent of T). One JSON line per (method, T):
+
+    {"bench": "training", "mode": ..., "T": ..., "batch": ..., "compile_s": ..., "step_s": ...,
+     "temp_bytes": ..., "hidden_rate_hz": ...}
+
+Inputs are time-major `(T, batch, 700)`; BPTT maps samples with `jax.vmap`, the online pass
+takes the batch axis directly. `compile_s` is lowering plus XLA compilation of one full
+training step (loss, gradient, Adam update); `step_s` the median wall time of the compiled
+step; `temp_bytes` the compiled program's temporary buffer size from `memory_analysis()` (its
+peak scratch memory: activations and residuals kept for the backward pass). A BrainPy line is
+reported as `skipped` (with the reason: not importable, or its version of the training step not
+written yet).
+
+    python bench/training.py            # T in (100, 500, 2000), batch 64
+    python bench/training.py --quick    # T in (20, 50), batch 8
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib.util
+import json
+import math
+import statistics
+import time
+
+import equinox as eqx
+import jax
+import jax.numpy as jnp
+import optax
+
+import brainsim as bs
+from brainsim.train import (
+    LeakyReadout,
+    Sequential,
+    SpikingDense,
+    max_over_time_cross_entropy,
+    online_value_and_grad,
+)
+
+SIZES = (700, 256, 256, 20)
+DT = 1.0
+TAU_M = 10.0
+INPUT_RATE_HZ = 20.0
+
+
+def _network(key) -> Sequential:
+    keys = jax.random.split(key, 3)
+    lif = bs.neurons.LIF(tau_m=TAU_M, t_ref=0.0, detach_reset=True)
+    return Sequential(
+        [
+            SpikingDense(SIZES[0], SIZES[1], lif, key=keys[0], weight_scale=1500.0),
+            SpikingDense(SIZES[1], SIZES[2], lif, key=keys[1], weight_scale=1500.0),
+            SpikingDense(SIZES[2], SIZES[3], LeakyReadout(), key=keys[2], weight_scale=100.0),
+        ]
+    )
+
+
+def _data(key, batch: int, steps: int):
+    """Poisson input spikes, time-major `(T, batch, 700)`, and random labels."""
+    k_x, k_y = jax.random.split(key)
+    p = INPUT_RATE_HZ * DT / 1000.0
+    x = jax.random.bernoulli(k_x, p, (steps, batch, SIZES[0])).astype(jnp.float32)
+    return x, jax.random.randint(k_y, (batch,), 0, SIZES[-1])
+
+
+def _bptt_value_and_grad(checkpoint_every):
+    def loss(net, x, y):
+        def one_sample(xs):
+            return net.run(xs, dt=DT, checkpoint_every=checkpoint_every)
+
+        hidden, _, out = jax.vmap(one_sample, in_axes=1, out_axes=1)(x)  # (T, batch, n)
+        return max_over_time_cross_entropy(out, y), jnp.mean(hidden)
+
+    def value_and_grad(net, x, y):
+        (value, rate), grads = eqx.filter_value_and_grad(loss, has_aux=True)(net, x, y)
+        return value, grads, rate
+
+    return value_and_grad
+
+
+def _online_value_and_grad(net, x, y):
+    steps = x.shape[0]
+
+    def loss_fn(outputs, n):  # readout cross-entropy at every step, averaged over T and batch
+        log_p = jax.nn.log_softmax(outputs[-1], axis=-1)
+        return -jnp.mean(jnp.take_along_axis(log_p, y[:, None], axis=-1)) / steps
+
+    value, grads, _ = online_value_and_grad(net, loss_fn, x, dt=DT, tau_trace=TAU_M)
+    # hidden activity over the first 20 steps (the online pass records nothing)
+    rate = jnp.mean(jax.vmap(lambda xs: net.run(xs, dt=DT)[0], in_axes=1)(x[:20]))
+    return value, grads, rate
+
+
+def _training_step(value_and_grad, optimizer, structure):
+    def step(arrays, opt_state, x, y):
+        net = eqx.combine(arrays, structure)
+        value, grads, rate = value_and_grad(net, x, y)
+        grads = eqx.filter(grads, eqx.is_inexact_array)
+        updates, opt_state = optimizer.update(grads, opt_state, arrays)
+        return eqx.apply_updates(arrays, updates), opt_state, value, rate
+
+    return jax.jit(step)
+
+
+def measure(mode: str, steps: int, batch: int, repeats: int) -> dict:
+    net = _network(jax.random.key(0))
+    arrays, structure = eqx.partition(net, eqx.is_array)
+    optimizer = optax.adam(1.0)
+    opt_state = optimizer.init(eqx.filter(arrays, eqx.is_inexact_array))
+    x, y = _data(jax.random.key(1), batch, steps)
+    if mode == "online":
+        value_and_grad = _online_value_and_grad
+    else:
+        k = max(1, round(math.sqrt(steps))) if mode == "bptt_checkpoint" else None
+        value_and_grad = _bptt_value_and_grad(k)
+    step = _training_step(value_and_grad, optimizer, structure)
+    began = time.perf_counter()
+    compiled = step.lower(arrays, opt_state, x, y).compile()
+    compile_s = time.perf_counter() - began
+    temp_bytes = compiled.memory_analysis().temp_size_in_bytes
+    arrays, opt_state, value, rate = compiled(arrays, opt_state, x, y)  # warm-up
+    jax.block_until_ready(value)
+    times = []
+    for _ in range(repeats):
+        began = time.perf_counter()
+        arrays, opt_state, value, rate = compiled(arrays, opt_state, x, y)
+        jax.block_until_ready(value)
+        times.append(time.perf_counter() - began)
+    return dict(
+        bench="training",
+        simulator="brainsim",
+        mode=mode,
+        T=steps,
+        batch=batch,
+        compile_s=round(compile_s, 3),
+        step_s=round(statistics.median(times), 4),
+        temp_bytes=int(temp_bytes),
+        loss=round(float(value), 4),
+        hidden_rate_hz=round(float(rate) * 1000.0 / DT, 2),
+        device=jax.devices()[0].platform,
+    )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--quick", action="store_true", help="T in (20, 50), batch 8")
+    parser.add_argument("--modes", nargs="+", default=["bptt", "bptt_checkpoint", "online"])
+    parser.add_argument("--steps", nargs="+", type=int, default=None, help="values of T")
+    parser.add_argument("--batch", type=int, default=None)
+    parser.add_argument("--repeats", type=int, default=None, help="timed steps per point")
+    args = parser.parse_args()
+    steps = args.steps or ([20, 50] if args.quick else [100, 500, 2000])
+    batch = args.batch or (8 if args.quick else 64)
+    repeats = args.repeats or (2 if args.quick else 3)
+    for t in steps:
+        for mode in args.modes:
+            print(json.dumps(measure(mode, t, batch, repeats)), flush=True)
+    reason = (
+        "not importable"
+        if importlib.util.find_spec("brainpy") is None
+        else "the BrainPy version of this training step is not written yet"
+    )
+    print(json.dumps(dict(bench="training", simulator="brainpy", skipped=reason)), flush=True)
+
+
+if __name__ == "__main__":
+    main()
