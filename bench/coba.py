@@ -33,8 +33,10 @@ def _emit(**fields):
 def _rates(n_spikes_e: float, n_spikes_i: float, n: int, duration: float) -> dict:
     n_e = n * 4 // 5
     bio_s = duration / 1000
-    return dict(rate_E_hz=round(n_spikes_e / n_e / bio_s, 2),
-                rate_I_hz=round(n_spikes_i / (n - n_e) / bio_s, 2))
+    return dict(
+        rate_E_hz=round(n_spikes_e / n_e / bio_s, 2),
+        rate_I_hz=round(n_spikes_i / (n - n_e) / bio_s, 2),
+    )
 
 
 def run_brainsim(model: str, n: int, duration: float, dt: float, cores: int) -> None:
@@ -52,15 +54,31 @@ def run_brainsim(model: str, n: int, duration: float, dt: float, cores: int) -> 
     timings = []
     for _ in range(2):
         began = time.perf_counter()
-        result = bs.run(net, state, inputs=inputs, duration=duration, dt=dt,
-                        record=["E.spikes", "I.spikes"], progress=False)
+        result = bs.run(
+            net,
+            state,
+            inputs=inputs,
+            duration=duration,
+            dt=dt,
+            record=["E.spikes", "I.spikes"],
+            progress=False,
+        )
         jax.block_until_ready(result.final_state)
         timings.append(time.perf_counter() - began)
     run_s, compile_s = timings[1], timings[0] - timings[1]
-    _emit(bench=model, simulator="brainsim", n=n, cores=cores, dt_ms=dt, bio_s=duration / 1000,
-          build_s=round(build_s, 3), compile_s=round(compile_s, 3), run_s=round(run_s, 3),
-          s_per_bio_s=round(run_s / (duration / 1000), 3),
-          **_rates(len(result.spikes["E.spikes"]), len(result.spikes["I.spikes"]), n, duration))
+    _emit(
+        bench=model,
+        simulator="brainsim",
+        n=n,
+        cores=cores,
+        dt_ms=dt,
+        bio_s=duration / 1000,
+        build_s=round(build_s, 3),
+        compile_s=round(compile_s, 3),
+        run_s=round(run_s, 3),
+        s_per_bio_s=round(run_s / (duration / 1000), 3),
+        **_rates(len(result.spikes["E.spikes"]), len(result.spikes["I.spikes"]), n, duration),
+    )
 
 
 _BRIAN2_COBA = """
@@ -92,19 +110,34 @@ def run_brian2(model: str, n: int, duration: float, dt: float, cores: int) -> No
     b2.defaultclock.dt = dt * b2.ms
     n_e = n * 4 // 5
     if model == "coba":
-        group = b2.NeuronGroup(n, _BRIAN2_COBA, threshold="v > -50*mV", reset="v = -60*mV",
-                               refractory=5 * b2.ms, method="exponential_euler")
+        group = b2.NeuronGroup(
+            n,
+            _BRIAN2_COBA,
+            threshold="v > -50*mV",
+            reset="v = -60*mV",
+            refractory=5 * b2.ms,
+            method="exponential_euler",
+        )
         group.v = "-60*mV + rand() * 10*mV"
         we, wi = "ge += 0.6", "gi += 6.7"
     else:
         area = 20000 * b2.umetre**2
-        namespace = dict(gl=5e-5 * b2.siemens / b2.cm**2 * area, El=-60 * b2.mV,
-                         g_na=100 * b2.msiemens / b2.cm**2 * area,
-                         g_kd=30 * b2.msiemens / b2.cm**2 * area, VT=-63 * b2.mV,
-                         Cm=1 * b2.ufarad / b2.cm**2 * area)
-        group = b2.NeuronGroup(n, _BRIAN2_COBAHH, threshold="v > -20*mV",
-                               refractory="v > -20*mV", method="exponential_euler",
-                               namespace=namespace)
+        namespace = dict(
+            gl=5e-5 * b2.siemens / b2.cm**2 * area,
+            El=-60 * b2.mV,
+            g_na=100 * b2.msiemens / b2.cm**2 * area,
+            g_kd=30 * b2.msiemens / b2.cm**2 * area,
+            VT=-63 * b2.mV,
+            Cm=1 * b2.ufarad / b2.cm**2 * area,
+        )
+        group = b2.NeuronGroup(
+            n,
+            _BRIAN2_COBAHH,
+            threshold="v > -20*mV",
+            refractory="v > -20*mV",
+            method="exponential_euler",
+            namespace=namespace,
+        )
         group.v = "El + (randn() * 5 - 5)*mV"
         we, wi = "ge += 6*nS", "gi += 67*nS"
     exc, inh = group[:n_e], group[n_e:]
@@ -120,10 +153,18 @@ def run_brian2(model: str, n: int, duration: float, dt: float, cores: int) -> No
     began = time.perf_counter()
     b2.device.run(directory=directory, with_output=False)
     run_s = time.perf_counter() - began
-    _emit(bench=model, simulator="brian2_cpp_standalone", n=n, cores=cores, dt_ms=dt,
-          bio_s=duration / 1000, compile_s=round(compile_s, 3), run_s=round(run_s, 3),
-          s_per_bio_s=round(run_s / (duration / 1000), 3),
-          **_rates(monitor_e.num_spikes, monitor_i.num_spikes, n, duration))
+    _emit(
+        bench=model,
+        simulator="brian2_cpp_standalone",
+        n=n,
+        cores=cores,
+        dt_ms=dt,
+        bio_s=duration / 1000,
+        compile_s=round(compile_s, 3),
+        run_s=round(run_s, 3),
+        s_per_bio_s=round(run_s / (duration / 1000), 3),
+        **_rates(monitor_e.num_spikes, monitor_i.num_spikes, n, duration),
+    )
 
 
 def _brainpy_network(model: str, n: int):
@@ -138,8 +179,9 @@ def _brainpy_network(model: str, n: int):
             self.V = bm.Variable(-65.0 + 5.0 * bm.random.randn(self.num))
             self.m, self.h, self.n = (bm.Variable(bm.zeros(self.num)) for _ in range(3))
             self.spike = bm.Variable(bm.zeros(self.num, dtype=bool))
-            self.integral = bp.odeint(bp.JointEq(self.dV, self.dm, self.dh, self.dn),
-                                      method="exp_auto")
+            self.integral = bp.odeint(
+                bp.JointEq(self.dV, self.dm, self.dh, self.dn), method="exp_auto"
+            )
 
         def dV(self, V, t, m, h, n, I):  # noqa: E741
             i_ion = 10.0 * (-60.0 - V) - 2e4 * m**3 * h * (V - 50.0) - 6e3 * n**4 * (V + 90.0)
@@ -158,10 +200,20 @@ def _brainpy_network(model: str, n: int):
             beta = 0.5 * bm.exp((10.0 - V - 63.0) / 40.0)
             return 0.032 * x / bm.expm1(x / 5.0) * (1 - n) - beta * n
 
+        def return_info(self):
+            return self.spike
+
         def update(self, x=None):
             current = self.sum_current_inputs(self.V.value, init=0.0 if x is None else x)
-            V, m, h, n = self.integral(self.V.value, self.m.value, self.h.value, self.n.value,
-                                       bp.share["t"], I=current, dt=bp.share["dt"])
+            V, m, h, n = self.integral(
+                self.V.value,
+                self.m.value,
+                self.h.value,
+                self.n.value,
+                bp.share["t"],
+                I=current,
+                dt=bp.share["dt"],
+            )
             self.spike.value = bm.logical_and(self.V.value < -20.0, V >= -20.0)
             self.V.value, self.m.value, self.h.value, self.n.value = V, m, h, n
             return self.spike.value
@@ -173,20 +225,32 @@ def _brainpy_network(model: str, n: int):
         def __init__(self):
             super().__init__()
             if model == "coba":
-                pars = dict(V_rest=-60.0, V_th=-50.0, V_reset=-60.0, tau=20.0, tau_ref=5.0,
-                            V_initializer=bp.init.Uniform(-60.0, -50.0))
+                pars = dict(
+                    V_rest=-60.0,
+                    V_th=-50.0,
+                    V_reset=-60.0,
+                    tau=20.0,
+                    tau_ref=5.0,
+                    V_initializer=bp.init.Uniform(-60.0, -50.0),
+                )
                 self.E, self.I = bp.dyn.LifRef(n_e, **pars), bp.dyn.LifRef(n - n_e, **pars)
             else:
                 self.E, self.I = TraubHH(n_e), TraubHH(n - n_e)
             self.projections = [
                 bp.dyn.ProjAlignPostMg2(
-                    pre=pre, delay=None,
+                    pre=pre,
+                    delay=None,
                     comm=bp.dnn.EventCSRLinear(
-                        bp.conn.FixedProb(80 / n, pre=pre.num, post=post.num), w),
+                        bp.conn.FixedProb(80 / n, pre=pre.num, post=post.num), w
+                    ),
                     syn=bp.dyn.Expon.desc(post.varshape, tau=tau),
-                    out=bp.dyn.COBA.desc(E=E), post=post)
-                for pre, w, tau, E in ((self.E, weights[0], 5.0, 0.0),
-                                       (self.I, weights[1], 10.0, -80.0))
+                    out=bp.dyn.COBA.desc(E=E),
+                    post=post,
+                )
+                for pre, w, tau, E in (
+                    (self.E, weights[0], 5.0, 0.0),
+                    (self.I, weights[1], 10.0, -80.0),
+                )
                 for post in (self.E, self.I)
             ]
             self.drive = 20.0 if model == "coba" else 0.0
@@ -209,19 +273,31 @@ def run_brainpy(model: str, n: int, duration: float, dt: float, cores: int) -> N
     began = time.perf_counter()
     net = _brainpy_network(model, n)
     build_s = time.perf_counter() - began
-    runner = bp.DSRunner(net, monitors={"E": lambda: bm.sum(net.E.spike),
-                                        "I": lambda: bm.sum(net.I.spike)},
-                         progress_bar=False)
+    runner = bp.DSRunner(
+        net,
+        monitors={"E": lambda: bm.sum(net.E.spike), "I": lambda: bm.sum(net.I.spike)},
+        progress_bar=False,
+    )
     timings = []
     for _ in range(2):
         began = time.perf_counter()
         runner.run(duration)
         timings.append(time.perf_counter() - began)
     run_s, compile_s = timings[1], timings[0] - timings[1]
-    _emit(bench=model, simulator="brainpy", version=bp.__version__, n=n, cores=cores, dt_ms=dt,
-          bio_s=duration / 1000, build_s=round(build_s, 3), compile_s=round(compile_s, 3),
-          run_s=round(run_s, 3), s_per_bio_s=round(run_s / (duration / 1000), 3),
-          **_rates(float(runner.mon["E"].sum()), float(runner.mon["I"].sum()), n, duration))
+    _emit(
+        bench=model,
+        simulator="brainpy",
+        version=bp.__version__,
+        n=n,
+        cores=cores,
+        dt_ms=dt,
+        bio_s=duration / 1000,
+        build_s=round(build_s, 3),
+        compile_s=round(compile_s, 3),
+        run_s=round(run_s, 3),
+        s_per_bio_s=round(run_s / (duration / 1000), 3),
+        **_rates(float(runner.mon["E"].sum()), float(runner.mon["I"].sum()), n, duration),
+    )
 
 
 def run_nest(model: str, n: int, duration: float, dt: float, cores: int) -> None:
@@ -234,16 +310,28 @@ def run_nest(model: str, n: int, duration: float, dt: float, cores: int) -> None
     nest.set_verbosity("M_ERROR")
     nest.SetKernelStatus({"resolution": dt, "local_num_threads": cores})
     n_e = n * 4 // 5
-    params = dict(C_m=200.0, g_L=10.0, E_L=-60.0, V_th=-50.0, V_reset=-60.0, t_ref=5.0,
-                  E_ex=0.0, E_in=-80.0, tau_syn_ex=5.0, tau_syn_in=10.0, I_e=200.0)
+    params = dict(
+        C_m=200.0,
+        g_L=10.0,
+        E_L=-60.0,
+        V_th=-50.0,
+        V_reset=-60.0,
+        t_ref=5.0,
+        E_ex=0.0,
+        E_in=-80.0,
+        tau_syn_ex=5.0,
+        tau_syn_in=10.0,
+        I_e=200.0,
+    )
     began = time.perf_counter()
     neurons = nest.Create("iaf_cond_exp", n, params=params)
     neurons.V_m = nest.random.uniform(-60.0, -50.0)
     exc, inh = neurons[:n_e], neurons[n_e:]
     rule = {"rule": "pairwise_bernoulli", "p": 80 / n}
-    # The COBA jumps are in units of the leak conductance (10 nS).
+    # The COBA jumps are in units of the leak conductance (10 nS); NEST marks inhibitory
+    # conductance synapses by a negative weight.
     nest.Connect(exc, neurons, rule, {"weight": 6.0, "delay": dt})
-    nest.Connect(inh, neurons, rule, {"weight": 67.0, "delay": dt})
+    nest.Connect(inh, neurons, rule, {"weight": -67.0, "delay": dt})
     recorder_e, recorder_i = nest.Create("spike_recorder"), nest.Create("spike_recorder")
     nest.Connect(exc, recorder_e)
     nest.Connect(inh, recorder_i)
@@ -251,14 +339,27 @@ def run_nest(model: str, n: int, duration: float, dt: float, cores: int) -> None
     began = time.perf_counter()
     nest.Simulate(duration)
     run_s = time.perf_counter() - began
-    _emit(bench=model, simulator="nest", version=nest.__version__, n=n, cores=cores, dt_ms=dt,
-          bio_s=duration / 1000, build_s=round(build_s, 3), run_s=round(run_s, 3),
-          s_per_bio_s=round(run_s / (duration / 1000), 3),
-          **_rates(recorder_e.n_events, recorder_i.n_events, n, duration))
+    _emit(
+        bench=model,
+        simulator="nest",
+        version=nest.__version__,
+        n=n,
+        cores=cores,
+        dt_ms=dt,
+        bio_s=duration / 1000,
+        build_s=round(build_s, 3),
+        run_s=round(run_s, 3),
+        s_per_bio_s=round(run_s / (duration / 1000), 3),
+        **_rates(recorder_e.n_events, recorder_i.n_events, n, duration),
+    )
 
 
-_RUNNERS = {"brainsim": run_brainsim, "brian2": run_brian2, "brainpy": run_brainpy,
-            "nest": run_nest}
+_RUNNERS = {
+    "brainsim": run_brainsim,
+    "brian2": run_brian2,
+    "brainpy": run_brainpy,
+    "nest": run_nest,
+}
 _MODULES = {"brian2": "brian2", "brainpy": "brainpy", "nest": "nest"}
 
 
@@ -268,21 +369,42 @@ def _importable(python: str, module: str) -> bool:
 
 
 def _measure(python, simulator, model, n, cores, args) -> None:
-    command = [python, __file__, "--worker", simulator, "--models", model, "--sizes", str(n),
-               "--cores", str(cores), "--duration", str(args.duration), "--dt", str(args.dt)]
+    command = [
+        python,
+        __file__,
+        "--worker",
+        simulator,
+        "--models",
+        model,
+        "--sizes",
+        str(n),
+        "--cores",
+        str(cores),
+        "--duration",
+        str(args.duration),
+        "--dt",
+        str(args.dt),
+    ]
     env = dict(os.environ, OMP_NUM_THREADS=str(cores))
     try:
-        done = subprocess.run(command, capture_output=True, text=True, timeout=args.timeout,
-                              env=env)
+        done = subprocess.run(
+            command, capture_output=True, text=True, timeout=args.timeout, env=env
+        )
     except subprocess.TimeoutExpired:
-        _emit(bench=model, simulator=simulator, n=n, cores=cores,
-              skipped=f"over the {args.timeout} s limit")
+        _emit(
+            bench=model,
+            simulator=simulator,
+            n=n,
+            cores=cores,
+            skipped=f"over the {args.timeout} s limit",
+        )
         return
     lines = [line for line in done.stdout.splitlines() if line.startswith("{")]
     for line in lines:
         print(line, flush=True)
     if done.returncode != 0 or not lines:
-        reason = (done.stderr.strip().splitlines() or ["no output"])[-1]
+        errors = [line for line in done.stderr.splitlines() if "Error" in line]
+        reason = (errors or done.stderr.strip().splitlines() or ["no output"])[-1]
         _emit(bench=model, simulator=simulator, n=n, cores=cores, skipped=reason[:200])
 
 
@@ -292,19 +414,24 @@ def main() -> None:
     parser.add_argument("--models", nargs="+", default=["coba", "cobahh"])
     parser.add_argument("--duration", type=float, default=1000.0, help="biological ms")
     parser.add_argument("--dt", type=float, default=0.1, help="ms")
-    parser.add_argument("--cores", type=int, nargs="+", default=[1, 2],
-                        help="core counts for brainsim (peers run on the first)")
+    parser.add_argument(
+        "--cores",
+        type=int,
+        nargs="+",
+        default=[1, 2],
+        help="core counts for brainsim (peers run on the first)",
+    )
     parser.add_argument("--simulators", nargs="+", default=list(SIMULATORS), choices=SIMULATORS)
-    parser.add_argument("--peer-python", default=sys.executable,
-                        help="interpreter that has the peers installed")
+    parser.add_argument(
+        "--peer-python", default=sys.executable, help="interpreter that has the peers installed"
+    )
     parser.add_argument("--timeout", type=float, default=900.0, help="s per measurement")
     parser.add_argument("--worker", choices=SIMULATORS, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.worker:
         if args.worker != "brainsim":
             os.sched_setaffinity(0, sorted(os.sched_getaffinity(0))[: args.cores[0]])
-        _RUNNERS[args.worker](args.models[0], args.sizes[0], args.duration, args.dt,
-                              args.cores[0])
+        _RUNNERS[args.worker](args.models[0], args.sizes[0], args.duration, args.dt, args.cores[0])
         return
     peers = {}
     for simulator in args.simulators:
@@ -319,9 +446,12 @@ def main() -> None:
                 elif peers[simulator]:
                     _measure(args.peer_python, simulator, model, n, args.cores[0], args)
                 else:
-                    _emit(bench=model, simulator=simulator, n=n,
-                          skipped=f"{_MODULES[simulator]} is not importable by "
-                                  f"{args.peer_python}")
+                    _emit(
+                        bench=model,
+                        simulator=simulator,
+                        n=n,
+                        skipped=f"{_MODULES[simulator]} is not importable by {args.peer_python}",
+                    )
 
 
 if __name__ == "__main__":

@@ -235,3 +235,12 @@ def test_named_regimes_and_patterns():
         Izhikevich.regime("XX")
     with pytest.raises(ValueError, match="`name`"):
         AdEx.pattern("chaotic")
+
+
+def test_hh_vtrap_matches_its_formula_in_float64(x64):
+    from brainsim.neurons._hodgkin_huxley import _vtrap
+
+    x = np.concatenate([-np.logspace(-10, 1.8, 300), [0.0], np.logspace(-10, 1.8, 300)])
+    expected = np.where(x == 0, 1.0, x / -np.expm1(-np.where(x == 0, 1.0, x)))
+    np.testing.assert_allclose(np.asarray(_vtrap(jnp.asarray(x))), expected, rtol=2e-14)
+    assert np.isfinite(np.asarray(jax.vmap(jax.grad(_vtrap))(jnp.asarray(x)))).all()
