@@ -8,13 +8,13 @@ independent of T). One JSON line per (method, T):
     {"bench": "training", "mode": ..., "T": ..., "batch": ..., "compile_s": ..., "step_s": ...,
      "temp_bytes": ..., "hidden_rate_hz": ...}
 
-Inputs are time-major `(T, batch, 700)`; BPTT maps samples with `jax.vmap`, the online pass
-takes the batch axis directly. `compile_s` is lowering plus XLA compilation of one full
-training step (loss, gradient, Adam update); `step_s` the median wall time of the compiled
-step; `temp_bytes` the compiled program's temporary buffer size from `memory_analysis()` (its
-peak scratch memory: activations and residuals kept for the backward pass). A BrainPy line is
-reported as `skipped` (with the reason: not importable, or its version of the training step not
-written yet).
+Inputs are batch-major `(batch, T, 700)`; BPTT maps samples with `jax.vmap`, the online pass
+takes them time-major with the batch as a middle axis. `compile_s` is lowering plus XLA
+compilation of one full training step (loss, gradient, Adam update); `step_s` the median wall
+time of the compiled step; `temp_bytes` the compiled program's temporary buffer size from
+`memory_analysis()` (its peak scratch memory: activations and residuals kept for the backward
+pass). A BrainPy line is reported as `skipped` (with the reason: not importable, or its version
+of the training step not written yet).
 
     python bench/training.py            # T in (100, 500, 2000), batch 64
     python bench/training.py --quick    # T in (20, 50), batch 8
@@ -62,29 +62,34 @@ def _network(key) -> Sequential:
 
 
 def _data(key, batch: int, steps: int):
-    """Poisson input spikes, time-major `(T, batch, 700)`, and random labels."""
+    """Poisson input spikes, batch-major `(batch, T, 700)`, and random labels."""
     k_x, k_y = jax.random.split(key)
     p = INPUT_RATE_HZ * DT / 1000.0
-    x = jax.random.bernoulli(k_x, p, (steps, batch, SIZES[0])).astype(jnp.float32)
+    x = jax.random.bernoulli(k_x, p, (batch, steps, SIZES[0])).astype(jnp.float32)
     return x, jax.random.randint(k_y, (batch,), 0, SIZES[-1])
+
+
+def _hidden_rate(net, x):
+    """Mean spike probability per step of the first hidden layer over the first 20 steps."""
+    return jnp.mean(jax.vmap(lambda xs: net.run(xs[:20], dt=DT, layers=[0])[0])(x))
 
 
 def _bptt_value_and_grad(checkpoint_every):
     def loss(net, x, y):
-        def one_sample(xs):
-            return net.run(xs, dt=DT, checkpoint_every=checkpoint_every)
+        def one_sample(xs):  # record the readout only: recordings are O(T) memory
+            return net.run(xs, dt=DT, checkpoint_every=checkpoint_every, layers=[-1])[0]
 
-        hidden, _, out = jax.vmap(one_sample, in_axes=1, out_axes=1)(x)  # (T, batch, n)
-        return max_over_time_cross_entropy(out, y), jnp.mean(hidden)
+        out = jax.vmap(one_sample, out_axes=1)(x)  # (T, batch, classes)
+        return max_over_time_cross_entropy(out, y)
 
     def value_and_grad(net, x, y):
-        (value, rate), grads = eqx.filter_value_and_grad(loss, has_aux=True)(net, x, y)
-        return value, grads, rate
+        value, grads = eqx.filter_value_and_grad(loss)(net, x, y)
+        return value, grads, _hidden_rate(net, x)
 
     return value_and_grad
 
 
-def _online_value_and_grad(net, x, y):
+def _online_value_and_grad(net, x, y):  # x time-major: (T, batch, 700)
     steps = x.shape[0]
 
     def loss_fn(outputs, n):  # readout cross-entropy at every step, averaged over T and batch
@@ -92,9 +97,7 @@ def _online_value_and_grad(net, x, y):
         return -jnp.mean(jnp.take_along_axis(log_p, y[:, None], axis=-1)) / steps
 
     value, grads, _ = online_value_and_grad(net, loss_fn, x, dt=DT, tau_trace=TAU_M)
-    # hidden activity over the first 20 steps (the online pass records nothing)
-    rate = jnp.mean(jax.vmap(lambda xs: net.run(xs, dt=DT)[0], in_axes=1)(x[:20]))
-    return value, grads, rate
+    return value, grads, _hidden_rate(net, jnp.swapaxes(x[:20], 0, 1))
 
 
 def _training_step(value_and_grad, optimizer, structure):
@@ -116,6 +119,7 @@ def measure(mode: str, steps: int, batch: int, repeats: int) -> dict:
     x, y = _data(jax.random.key(1), batch, steps)
     if mode == "online":
         value_and_grad = _online_value_and_grad
+        x = jnp.swapaxes(x, 0, 1)  # time-major, outside the compiled step
     else:
         k = max(1, round(math.sqrt(steps))) if mode == "bptt_checkpoint" else None
         value_and_grad = _bptt_value_and_grad(k)

@@ -147,13 +147,18 @@ class Sequential(eqx.Module):
         key: PRNGKeyArray | None = None,
         t0: float = 0.0,
         checkpoint_every: int | None = None,
+        layers: Sequence[int] | None = None,
     ) -> tuple[Float[Array, "T _"], ...]:
         """Run over `input_series` (one row per step of `dt` ms) with `brainsim.run`'s on-device
         scan; returns each layer's outputs over time (spikes, or potentials for a readout), all
         differentiable. `checkpoint_every` enables checkpointed BPTT (see `brainsim.run`).
-        Batches: `jax.vmap(lambda x: net.run(x, dt=dt))(batch)`."""
+        `layers` (indices, e.g. `[-1]`) keeps only those layers' outputs: recordings are
+        O(T) memory that checkpointing cannot remove. Batches:
+        `jax.vmap(lambda x: net.run(x, dt=dt))(batch)`."""
         state = self.init(key) if state is None else state
-        record = {f"layer{i}": _select(i) for i in range(len(self.layers))}
+        n = len(self.layers)
+        chosen = range(n) if layers is None else [int(i) % n for i in layers]
+        record = {f"layer{i}": _select(i) for i in chosen}
         result = run(
             self,
             state,
@@ -165,7 +170,7 @@ class Sequential(eqx.Module):
             stream=False,
             checkpoint_every=checkpoint_every,
         )
-        return tuple(result.traces[f"layer{i}"] for i in range(len(self.layers)))
+        return tuple(result.traces[f"layer{i}"] for i in chosen)
 
 
 def _select(i: int):
