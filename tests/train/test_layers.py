@@ -39,6 +39,8 @@ def test_sequential_run_equals_a_hand_written_loop_over_time_and_layers(x64):
         np.testing.assert_array_equal(hidden[n], spikes)
         np.testing.assert_allclose(out[n], v, rtol=1e-12)
     assert float(hidden.sum()) > 0
+    (readout_only,) = net.run(x, dt=DT, layers=[-1])
+    np.testing.assert_array_equal(readout_only, out)
 
 
 def test_batches_through_vmap_equal_a_loop_over_samples():
