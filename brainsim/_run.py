@@ -344,8 +344,11 @@ def _chunk_size(per_group: int, every: int, steps: int, chunk_steps: int | None)
             raise ValueError(f"`chunk_steps` must be a positive int, got {chunk_steps!r}.")
         return max(every, chunk_steps // every * every)
     groups = max(1, _CHUNK_BYTES // max(per_group, 1))
-    chunk = min(groups * every, _MAX_CHUNK_STEPS // every * every or every)
-    return max(every, min(chunk, math.ceil(steps / every) * every))
+    chunk = max(every, min(groups * every, _MAX_CHUNK_STEPS // every * every or every))
+    # Equal chunks when they can be: only a shorter last chunk needs the masked program.
+    total_groups = math.ceil(steps / every)
+    n_chunks = math.ceil(total_groups * every / chunk)
+    return math.ceil(total_groups / n_chunks) * every
 
 
 _recording_layouts: dict = {}
@@ -450,10 +453,13 @@ def _run_streaming(
     began = time.perf_counter()
     done = 0
     while done < steps:
-        state, spikes, traces, found = advance_chunk(
-            arguments, state, jnp.int32(done), jnp.int32(steps), start_time
-        )
         n_here = min(chunk, steps - done)
+        # A full chunk runs unmasked; only a shorter last one masks the steps past the end
+        # (a second compiled program, made only when the run needs it).
+        n_valid = None if n_here == chunk else jnp.int32(steps)
+        state, spikes, traces, found = advance_chunk(
+            arguments, state, jnp.int32(done), n_valid, start_time
+        )
         full_groups = n_here // every
         for store, s in zip(spike_chunks, spikes, strict=True):
             times, neurons = _unpack_events(np.asarray(s[:n_here]))
