@@ -5,7 +5,7 @@ state transitions (`init`, `step`), `brainsim.run` advances them with `lax.scan`
 surrogate gradients.
 """
 
-from brainsim import benchmarks, integrators, neurons, plot, surrogate, synapses
+from brainsim import benchmarks, integrators, neurons, plot, surrogate, synapses, train
 from brainsim._cores import use_cpu_cores
 from brainsim._result import RunResult, SpikeEvents
 from brainsim._run import run
@@ -20,6 +20,7 @@ __all__ = [
     "plot",
     "surrogate",
     "synapses",
+    "train",
     "run",
     "RunResult",
     "SpikeEvents",

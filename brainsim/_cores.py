@@ -31,7 +31,8 @@ def use_cpu_cores(n: int) -> list[int]:
 
     Example:
         >>> import brainsim as bs
-        >>> bs.use_cpu_cores(1)  # doctest: +SKIP  (first thing in a script, before computing)
+        >>> # first thing in a script, before computing:
+        >>> bs.use_cpu_cores(1)  # doctest: +SKIP
         [0]
     """
     if not isinstance(n, int) or isinstance(n, bool) or n < 1:

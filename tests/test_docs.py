@@ -17,6 +17,7 @@ MODULES = [
     "brainsim.synapses",
     "brainsim.network",
     "brainsim.benchmarks",
+    "brainsim.train",
 ]
 
 
@@ -85,6 +86,12 @@ def test_every_public_name_has_a_docs_entry_and_docstring(module_name):
         "brainsim.synapses._short_term",
         "brainsim.benchmarks",
         "brainsim.network._network",
+        "brainsim._cores",
+        "brainsim.train._readout",
+        "brainsim.train._losses",
+        "brainsim.train._parameters",
+        "brainsim.train._layers",
+        "brainsim.train._online",
     ],
 )
 def test_docstring_examples_run(module_name):
