@@ -5,16 +5,61 @@ number of active synapses plus one pass over the event vector (and the output ze
 Layout arguments: ``indptr`` (n_rows + 1), ``idx`` (target of each position), ``syn`` (weight
 storage index of each position; empty means "position is the storage index").
 A weight array with one entry per batch (``n_w == 1``) is a homogeneous weight.
+
+Rows are found with :func:`next_active`, which skips blocks of silent events by OR-ing their
+bit patterns (a vectorized loop), so the pass over the event vector costs a fraction of a
+nanosecond per neuron.
 """
 
 from __future__ import annotations
 
-from numba import njit
+import numpy as np
+from numba import njit, types
+from numba.extending import overload
+
+_BLOCK = 32
+
+
+def as_bits(x):
+    """The events ``x`` viewed as unsigned integers of the same width (``x`` if already)."""
+    widths = {np.dtype(np.float32): np.uint32, np.dtype(np.float64): np.uint64}
+    return x.view(widths[x.dtype]) if x.dtype in widths else x
+
+
+@overload(as_bits, inline="always")
+def _as_bits(x):
+    if x.dtype == types.float32:
+        return lambda x: x.view(np.uint32)
+    if x.dtype == types.float64:
+        return lambda x: x.view(np.uint64)
+    return lambda x: x
+
+
+@njit(cache=True, nogil=True, inline="always")
+def next_active(x, bits, xo, r, n_rows):
+    """The first row ``q >= r`` with ``x[xo + q] != 0``, or ``n_rows`` if there is none.
+
+    ``bits`` is ``as_bits(x)``; a block of ``_BLOCK`` rows whose bit patterns OR to zero holds
+    no event and is skipped whole. (A -0.0 event has a bit set; the row test then skips it.)
+    """
+    while r < n_rows:
+        if r % _BLOCK == 0 and r + _BLOCK <= n_rows:
+            acc = bits[xo + r] ^ bits[xo + r]
+            for j in range(xo + r, xo + r + _BLOCK):
+                acc |= bits[j]
+            if acc == 0:
+                r += _BLOCK
+                continue
+        if x[xo + r] != 0:
+            return r
+        r += 1
+    return n_rows
 
 
 @njit(cache=True, nogil=True, inline="always")
 def scatter_rows(indptr, idx, syn, w, x, y, n_batch, n_rows, n_out, n_w, w_batched, x_batched):
     """``y[b, idx[s]] += x[b, r] * w[b, syn[s]]`` for every ``s`` in each active row ``r``."""
+    bits = as_bits(x)
     for t in range(n_batch * n_out):
         y[t] = 0
     has_syn = syn.size > 0
@@ -22,26 +67,28 @@ def scatter_rows(indptr, idx, syn, w, x, y, n_batch, n_rows, n_out, n_w, w_batch
         xo = b * n_rows if x_batched else 0
         wo = b * n_w if w_batched else 0
         yo = b * n_out
-        for r in range(n_rows):
+        r = next_active(x, bits, xo, 0, n_rows)
+        while r < n_rows:
             xv = x[xo + r]
-            if xv != 0:
-                start = indptr[r]
-                end = indptr[r + 1]
-                if n_w == 1:
-                    v = w[wo] * xv
-                    for s in range(start, end):
-                        y[yo + idx[s]] += v
-                elif has_syn:
-                    for s in range(start, end):
-                        y[yo + idx[s]] += w[wo + syn[s]] * xv
-                else:
-                    for s in range(start, end):
-                        y[yo + idx[s]] += w[wo + s] * xv
+            start = indptr[r]
+            end = indptr[r + 1]
+            if n_w == 1:
+                v = w[wo] * xv
+                for s in range(start, end):
+                    y[yo + idx[s]] += v
+            elif has_syn:
+                for s in range(start, end):
+                    y[yo + idx[s]] += w[wo + syn[s]] * xv
+            else:
+                for s in range(start, end):
+                    y[yo + idx[s]] += w[wo + s] * xv
+            r = next_active(x, bits, xo, r + 1, n_rows)
 
 
 @njit(cache=True, nogil=True, inline="always")
 def outer_rows(indptr, idx, syn, x, g, out, n_batch, n_rows, n_cols, n_w, x_batched, g_batched):
     """``out[b, syn[s]] += x[b, r] * g[b, idx[s]]`` for ``s`` in active rows (sum if n_w == 1)."""
+    bits = as_bits(x)
     for t in range(n_batch * n_w):
         out[t] = 0
     has_syn = syn.size > 0
@@ -49,22 +96,23 @@ def outer_rows(indptr, idx, syn, x, g, out, n_batch, n_rows, n_cols, n_w, x_batc
         xo = b * n_rows if x_batched else 0
         go = b * n_cols if g_batched else 0
         oo = b * n_w
-        for r in range(n_rows):
+        r = next_active(x, bits, xo, 0, n_rows)
+        while r < n_rows:
             xv = x[xo + r]
-            if xv != 0:
-                start = indptr[r]
-                end = indptr[r + 1]
-                if n_w == 1:
-                    acc = out[oo] * 0
-                    for s in range(start, end):
-                        acc += g[go + idx[s]]
-                    out[oo] += acc * xv
-                elif has_syn:
-                    for s in range(start, end):
-                        out[oo + syn[s]] += g[go + idx[s]] * xv
-                else:
-                    for s in range(start, end):
-                        out[oo + s] += g[go + idx[s]] * xv
+            start = indptr[r]
+            end = indptr[r + 1]
+            if n_w == 1:
+                acc = out[oo] * 0
+                for s in range(start, end):
+                    acc += g[go + idx[s]]
+                out[oo] += acc * xv
+            elif has_syn:
+                for s in range(start, end):
+                    out[oo + syn[s]] += g[go + idx[s]] * xv
+            else:
+                for s in range(start, end):
+                    out[oo + s] += g[go + idx[s]] * xv
+            r = next_active(x, bits, xo, r + 1, n_rows)
 
 
 @njit(cache=True, nogil=True, inline="always")
@@ -77,6 +125,7 @@ def update_rows(
     ``k = syn[s]``; synapses of inactive rows keep ``w``. ``copy_in`` is False when ``out``
     aliases ``w`` (XLA donated the buffer), so only active synapses are touched.
     """
+    bits = as_bits(x)
     if copy_in:
         for b in range(n_batch):
             wo = b * n_w if w_b else 0
@@ -93,20 +142,21 @@ def update_rows(
         oo = b * n_w
         lo = bounds[bo]
         hi = bounds[bo + 1]
-        for r in range(n_rows):
+        r = next_active(x, bits, xo, 0, n_rows)
+        while r < n_rows:
             xv = x[xo + r]
-            if xv != 0:
-                for s in range(indptr[r], indptr[r + 1]):
-                    k = syn[s] if has_syn else s
-                    d = v[vo + idx[s]] * xv
-                    if has_scale:
-                        d = d * scale[so + k]
-                    nw = out[oo + k] + d
-                    if nw < lo:
-                        nw = lo
-                    if nw > hi:
-                        nw = hi
-                    out[oo + k] = nw
+            for s in range(indptr[r], indptr[r + 1]):
+                k = syn[s] if has_syn else s
+                d = v[vo + idx[s]] * xv
+                if has_scale:
+                    d = d * scale[so + k]
+                nw = out[oo + k] + d
+                if nw < lo:
+                    nw = lo
+                if nw > hi:
+                    nw = hi
+                out[oo + k] = nw
+            r = next_active(x, bits, xo, r + 1, n_rows)
 
 
 # ---------------------------------------------------------------- delayed delivery
@@ -133,6 +183,7 @@ def delayed_rows(
     ``out`` starts as ``ring`` (copied unless it aliases ``ring``); ``k = syn[s]`` (or ``s``),
     ``d_k = delay[k]`` (``delay[0]`` if homogeneous). Flat arrays, ``L * n_post`` per batch.
     """
+    bits = as_bits(x)
     lc = n_slots * n_post
     if copy_in:
         for b in range(n_batch):
@@ -149,46 +200,48 @@ def delayed_rows(
         base = step[b if s_b else 0] % n_slots
         if homog:
             yo = oo + _slot(base, delay[0], n_slots) * n_post
-            for r in range(n_rows):
+            r = next_active(x, bits, xo, 0, n_rows)
+            while r < n_rows:
                 xv = x[xo + r]
-                if xv != 0:
-                    start = indptr[r]
-                    end = indptr[r + 1]
-                    if n_w == 1:
-                        v = w[wo] * xv
-                        for s in range(start, end):
-                            out[yo + idx[s]] += v
-                    elif has_syn:
-                        for s in range(start, end):
-                            out[yo + idx[s]] += w[wo + syn[s]] * xv
-                    else:
-                        for s in range(start, end):
-                            out[yo + idx[s]] += w[wo + s] * xv
-            continue
-        for r in range(n_rows):
-            xv = x[xo + r]
-            if xv != 0:
                 start = indptr[r]
                 end = indptr[r + 1]
                 if n_w == 1:
                     v = w[wo] * xv
-                    if has_syn:
-                        for s in range(start, end):
-                            sl = _slot(base, delay[syn[s]], n_slots)
-                            out[oo + sl * n_post + idx[s]] += v
-                    else:
-                        for s in range(start, end):
-                            sl = _slot(base, delay[s], n_slots)
-                            out[oo + sl * n_post + idx[s]] += v
+                    for s in range(start, end):
+                        out[yo + idx[s]] += v
                 elif has_syn:
                     for s in range(start, end):
-                        k = syn[s]
-                        sl = _slot(base, delay[k], n_slots)
-                        out[oo + sl * n_post + idx[s]] += w[wo + k] * xv
+                        out[yo + idx[s]] += w[wo + syn[s]] * xv
+                else:
+                    for s in range(start, end):
+                        out[yo + idx[s]] += w[wo + s] * xv
+                r = next_active(x, bits, xo, r + 1, n_rows)
+            continue
+        r = next_active(x, bits, xo, 0, n_rows)
+        while r < n_rows:
+            xv = x[xo + r]
+            start = indptr[r]
+            end = indptr[r + 1]
+            if n_w == 1:
+                v = w[wo] * xv
+                if has_syn:
+                    for s in range(start, end):
+                        sl = _slot(base, delay[syn[s]], n_slots)
+                        out[oo + sl * n_post + idx[s]] += v
                 else:
                     for s in range(start, end):
                         sl = _slot(base, delay[s], n_slots)
-                        out[oo + sl * n_post + idx[s]] += w[wo + s] * xv
+                        out[oo + sl * n_post + idx[s]] += v
+            elif has_syn:
+                for s in range(start, end):
+                    k = syn[s]
+                    sl = _slot(base, delay[k], n_slots)
+                    out[oo + sl * n_post + idx[s]] += w[wo + k] * xv
+            else:
+                for s in range(start, end):
+                    sl = _slot(base, delay[s], n_slots)
+                    out[oo + sl * n_post + idx[s]] += w[wo + s] * xv
+            r = next_active(x, bits, xo, r + 1, n_rows)
 
 
 @njit(cache=True, nogil=True, inline="always")
@@ -200,6 +253,7 @@ def delayed_outer_rows(
 
     Summed into ``out[b, 0]`` if ``n_w == 1`` (homogeneous weight).
     """
+    bits = as_bits(x)
     for t in range(n_batch * n_w):
         out[t] = 0
     lc = n_slots * n_post
@@ -211,17 +265,18 @@ def delayed_outer_rows(
         oo = b * n_w
         base = step[b if s_b else 0] % n_slots
         acc = out[oo] * 0
-        for r in range(n_rows):
+        r = next_active(x, bits, xo, 0, n_rows)
+        while r < n_rows:
             xv = x[xo + r]
-            if xv != 0:
-                for s in range(indptr[r], indptr[r + 1]):
-                    k = syn[s] if has_syn else s
-                    dk = delay[0] if homog else delay[k]
-                    val = g[go + _slot(base, dk, n_slots) * n_post + idx[s]] * xv
-                    if n_w == 1:
-                        acc += val
-                    else:
-                        out[oo + k] += val
+            for s in range(indptr[r], indptr[r + 1]):
+                k = syn[s] if has_syn else s
+                dk = delay[0] if homog else delay[k]
+                val = g[go + _slot(base, dk, n_slots) * n_post + idx[s]] * xv
+                if n_w == 1:
+                    acc += val
+                else:
+                    out[oo + k] += val
+            r = next_active(x, bits, xo, r + 1, n_rows)
         if n_w == 1:
             out[oo] += acc
 
