@@ -1,0 +1,36 @@
+"""Plasticity: spike-timing-dependent, three-factor, Hebbian and inhibitory learning rules.
+
+Spike-driven rules are `(init, update)` pairs in the spirit of optax (contract 7):
+`traces = rule.init(conn)` makes the traces (a NamedTuple of arrays) for a `brainsim_ops`
+connectivity, and `weights, traces = rule.update(traces, weights, pre_spikes, post_spikes, *,
+dt, conn=None, modulator=None)` advances them by `dt` ms and applies the spikes event-driven
+(`conn=None`: the weights are a dense `(n_pre, n_post)` matrix). Their constants are array
+fields: differentiable and `vmap`-able. Rules compose with `chain` and `clip`. The Hebbian
+rate rules `Oja` and `Subspace` act on dense weights and activity vectors: `update(W, x) -> W`.
+"""
+
+from brainsim.plasticity._compose import Chain, Clip, chain, clip
+from brainsim.plasticity._error_modulated import ErrorModulated, ErrorModulatedTraces
+from brainsim.plasticity._hebbian import Oja, Subspace
+from brainsim.plasticity._inhibitory import InhibitorySTDP
+from brainsim.plasticity._stdp import STDP, STDPTraces
+from brainsim.plasticity._three_factor import EligibilitySTDP, EligibilityTraces
+from brainsim.plasticity._triplet import TripletSTDP, TripletTraces
+
+__all__ = [
+    "STDP",
+    "STDPTraces",
+    "TripletSTDP",
+    "TripletTraces",
+    "EligibilitySTDP",
+    "EligibilityTraces",
+    "ErrorModulated",
+    "ErrorModulatedTraces",
+    "InhibitorySTDP",
+    "Oja",
+    "Subspace",
+    "Chain",
+    "Clip",
+    "chain",
+    "clip",
+]
