@@ -127,6 +127,11 @@ class CSR(eqx.Module):
     def indices(self) -> Int[Array, " n_syn"]:
         return self.layout.pre_post
 
+    @property
+    def synapse_shape(self) -> tuple[int, ...]:
+        """Shape of one value per synapse: ``(n_syn,)``."""
+        return (self.n_syn,)
+
     def flat_weights(self) -> Array:
         """Weights by storage index: shape ``()`` or ``(n_syn,)``."""
         return self.weights
@@ -213,6 +218,11 @@ class ELL(eqx.Module):
         flat = self.layout.pre_post if self.rows == "pre" else self.layout.post_pre
         return flat.reshape(-1, self.k)
 
+    @property
+    def synapse_shape(self) -> tuple[int, ...]:
+        """Shape of one value per synapse: ``(n_rows, k)``."""
+        return (self.n_pre if self.rows == "pre" else self.n_post, self.k)
+
     def flat_weights(self) -> Array:
         return self.weights if self.weights.ndim == 0 else self.weights.reshape(-1)
 
@@ -259,6 +269,11 @@ class Dense(eqx.Module):
     @property
     def n_post(self) -> int:
         return int(self.weights.shape[1])
+
+    @property
+    def synapse_shape(self) -> tuple[int, ...]:
+        """Shape of one value per (possible) synapse: ``(n_pre, n_post)``."""
+        return (self.n_pre, self.n_post)
 
     def with_weights(self, weights) -> Dense:
         """The same mask with another ``(n_pre, n_post)`` weight matrix."""

@@ -184,12 +184,6 @@ batching.primitive_batchers[delayed_p] = _delayed_batch
 # ---------------------------------------------------------------- public operator
 
 
-def _per_synapse_shape(conn) -> tuple[int, ...]:
-    if isinstance(conn, ELL):
-        return (conn.n_pre if conn.rows == "pre" else conn.n_post, conn.k)
-    return (conn.n_syn,)
-
-
 def _concrete(value) -> np.ndarray | None:
     """``value`` as numpy when it is concrete (not traced), else None."""
     if isinstance(value, jax.core.Tracer):
@@ -292,7 +286,7 @@ def event_scatter_delayed(
             f"(e.g. jnp.zeros((L, n_post), {w.dtype}))."
         )
     n_slots = int(r.shape[0])
-    d = _check_delays(delay_steps, _per_synapse_shape(conn), n_slots)
+    d = _check_delays(delay_steps, conn.synapse_shape, n_slots)
     t = jnp.asarray(step_index)
     if t.shape != () or not jnp.issubdtype(t.dtype, jnp.integer):
         raise TypeError(

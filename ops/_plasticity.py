@@ -6,7 +6,7 @@ import jax.numpy as jnp
 from jaxtyping import Array, Bool, Float
 
 from ._backend import resolve
-from ._connectivity import CSR, ELL, Connectivity, Dense, as_weights
+from ._connectivity import Connectivity, Dense, as_weights
 from ._operators import _as_events, _check_conn
 from ._primitives import update_p
 
@@ -20,7 +20,7 @@ def _bounds(w_min, w_max, dtype) -> Array:
 def _update(conn, weights, events, values, scale, w_min, w_max, backend, on_cols: bool):
     _check_conn(conn)
     w = conn.weights if weights is None else weights
-    shape = conn.weights.shape if conn.weights.ndim else _per_synapse_shape(conn)
+    shape = conn.synapse_shape
     w = as_weights(w, shape, name="weights")
     w = jnp.broadcast_to(w, shape)
     n_ev, n_val = (conn.n_post, conn.n_pre) if on_cols else (conn.n_pre, conn.n_post)
@@ -52,15 +52,6 @@ def _update(conn, weights, events, values, scale, w_min, w_max, backend, on_cols
     out = update_p.bind(indptr, idx, syn, w.reshape(1, -1), x[None], v[None], flat_scale,
                         bounds, backend=resolve(backend))
     return out.reshape(shape)
-
-
-def _per_synapse_shape(conn) -> tuple[int, ...]:
-    if isinstance(conn, ELL):
-        n_rows = conn.n_pre if conn.rows == "pre" else conn.n_post
-        return (n_rows, conn.k)
-    if isinstance(conn, CSR):
-        return (conn.n_syn,)
-    return conn.weights.shape
 
 
 def update_rows_on_events(

@@ -93,3 +93,17 @@ def test_bad_construction_raises_naming_argument(build, match):
 def test_building_inside_jit_raises_clear_error():
     with pytest.raises(TypeError, match="outside jit"):
         jax.jit(lambda i: bo.CSR(i, np.array([0]), n_post=1))(np.array([0, 1]))
+
+
+def test_synapse_shape_is_the_shape_of_per_synapse_weights():
+    key = jax.random.key(0)
+    csr = bo.fixed_prob(key, 30, 20, 0.2, weight=0.5)
+    ell_pre = bo.fixed_out_degree(key, 30, 20, 4, weight=0.5)
+    ell_post = bo.fixed_in_degree(key, 30, 20, 3, weight=0.5)
+    dense = bo.Dense(jnp.ones((30, 20)))
+    assert csr.synapse_shape == (csr.n_syn,)
+    assert ell_pre.synapse_shape == (30, 4) and ell_post.synapse_shape == (20, 3)
+    assert dense.synapse_shape == (30, 20)
+    for conn in (csr, ell_pre, ell_post):
+        w = jnp.arange(conn.n_syn, dtype=jnp.float32).reshape(conn.synapse_shape)
+        assert conn.with_weights(w).todense().sum() == w.sum()
