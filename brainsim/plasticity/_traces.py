@@ -63,7 +63,8 @@ def synapse_shape(conn) -> tuple[int, ...]:
 
 
 def trace_dtype(conn):
-    """The floating dtype of the traces of `conn`: that of its weights."""
+    """The floating dtype of the traces of `conn`: that of its weights (checks `conn`)."""
+    synapse_shape(conn)
     return jnp.asarray(conn.weights).dtype
 
 
@@ -92,7 +93,8 @@ def as_spikes(spikes, n: int, name: str, dtype) -> Float[Array, " n"]:
     s = jnp.asarray(spikes)
     if s.shape != (n,):
         raise ValueError(f"`{name}` must have shape ({n},), got {s.shape}.")
-    if not (s.dtype == jnp.bool_ or jnp.issubdtype(s.dtype, jnp.number)):
+    real = jnp.issubdtype(s.dtype, jnp.integer) or jnp.issubdtype(s.dtype, jnp.floating)
+    if not (s.dtype == jnp.bool_ or real):
         raise TypeError(f"`{name}` must be bool or real numbers, got dtype {s.dtype}.")
     return s.astype(dtype)
 

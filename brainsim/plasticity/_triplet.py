@@ -80,7 +80,7 @@ class TripletSTDP(eqx.Module):
         ...     w, traces = rule.update(traces, w, jnp.array([pre]), jnp.array([post]),
         ...                             dt=10.0, conn=conn)
         >>> round(float(w[0, 0] - 0.5), 5)                # -A2_minus exp(-10 / tau_minus)
-        -0.00521
+        -0.0052
 
     Reference: Pfister & Gerstner (2006), J. Neurosci. 26:9673 (Table 4, visual cortex,
     all-to-all); Sjöström, Turrigiano & Nelson (2001), Neuron 32:1149.
