@@ -14,7 +14,7 @@ from brainsim.network._projection import Projection
 from brainsim.neurons import Drive
 from brainsim.neurons._base import as_drive
 
-_RESERVED = ("synapses", "step")
+_RESERVED = ("synapses", "step", "modulators")
 
 
 def _add(a: Drive, b: Drive) -> Drive:
@@ -25,10 +25,12 @@ class Network(eqx.Module):
     """Populations of neurons connected by projections, stepped as one pure model.
 
     The state (from `init`) is a dict: one entry per population (its neuron state, so that
-    `"E.v"` can be recorded), `"synapses"` (one `ProjectionState` per projection) and `"step"`
-    (the step counter that indexes delay rings). `step(state, inputs, *, t, dt)` returns the
-    new state and a dict of spikes per population; `inputs` maps population names to a
-    current (pA) or a `Drive`.
+    `"E.v"` can be recorded), `"synapses"` (one `ProjectionState` per projection; plastic
+    weights are `"synapses.E->E.weights"`) and `"step"` (the step counter that indexes delay
+    rings). `step(state, inputs, *, t, dt)` returns the new state and a dict of spikes per
+    population; `inputs` maps population names to a current (pA) or a `Drive`, and
+    `inputs["modulators"]` (optional) maps names of plastic projections to their third factor
+    (a scalar or one value per postsynaptic neuron, e.g. dopamine).
 
     Within a step: every projection's synaptic variable acts on its postsynaptic population as it
     was at the start of the step, all populations advance, then this step's spikes are delivered
@@ -110,10 +112,17 @@ class Network(eqx.Module):
 
     def step(self, state: dict, inputs=None, *, t, dt):
         """Advance every population and projection by one step of `dt` ms."""
-        inputs = inputs or {}
+        inputs = dict(inputs or {})
+        modulators = inputs.pop("modulators", None) or {}
         unknown = set(inputs) - set(self.models)
         if unknown:
             raise KeyError(f"`inputs` names unknown populations {sorted(unknown)}.")
+        plastic = {proj.name for proj in self.projections if proj.plasticity is not None}
+        if set(modulators) - plastic:
+            raise KeyError(
+                f"`inputs['modulators']` names {sorted(set(modulators) - plastic)}, which are "
+                f"not plastic projections (plastic: {sorted(plastic)})."
+            )
         drives = dict(inputs)
         for proj in self.projections:
             v_post = getattr(state[proj.post], "v", None)
@@ -124,7 +133,12 @@ class Network(eqx.Module):
             new_state[name], spikes[name] = model.step(state[name], drives.get(name), t=t, dt=dt)
         new_state["synapses"] = {
             proj.name: proj.step(
-                state["synapses"][proj.name], spikes[proj.pre], state["step"], dt=dt
+                state["synapses"][proj.name],
+                spikes[proj.pre],
+                state["step"],
+                dt=dt,
+                post_spikes=spikes[proj.post],
+                modulator=modulators.get(proj.name),
             )
             for proj in self.projections
         }

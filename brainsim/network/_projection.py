@@ -20,11 +20,14 @@ from brainsim.synapses import Conductance, Exponential, TsodyksMarkram
 
 
 class ProjectionState(NamedTuple):
-    """State of a projection: kinetics (per post neuron), delay ring, STP (per pre neuron)."""
+    """State of a projection: kinetics (per post neuron), delay ring, STP (per pre neuron), and
+    with plasticity the weights (one per synapse, `conn.synapse_shape`) and the rule's traces."""
 
     kinetics: Any
     delay: DelayState | None
     stp: Any
+    weights: Array | None = None
+    plasticity: Any = None
 
 
 class Projection(eqx.Module):
@@ -34,6 +37,12 @@ class Projection(eqx.Module):
     given) travel through `conn` (an event-driven `brainsim_ops` product) after `delay_steps`
     steps, are added to the `kinetics` variable of each postsynaptic neuron, and act on it
     through `output` (a conductance, a current or NMDA).
+
+    With `plasticity` (a rule of `brainsim.plasticity`), the weights become state (one per
+    synapse, starting from `conn.weights`): each step delivers with the current weights, then
+    the rule updates them from this step's presynaptic (emitted) and postsynaptic spikes,
+    event-driven. A third factor reaches the rule as `inputs["modulators"][name]` of
+    `Network.step`.
 
     Args:
         pre, post: names of the source and target populations in the `Network`.
@@ -46,6 +55,7 @@ class Projection(eqx.Module):
         delay_per: `"projection"`, `"pre"` or `"synapse"`; inferred from the shape of
             `delay_steps` unless ambiguous.
         stp: optional `TsodyksMarkram` short-term plasticity.
+        plasticity: optional long-term plasticity rule (`brainsim.plasticity.STDP`, ...).
         name: name of the projection (default `"pre->post"`).
 
     Example:
@@ -62,6 +72,7 @@ class Projection(eqx.Module):
     output: Any
     delay_steps: Int[Array, ...] | None
     stp: TsodyksMarkram | None
+    plasticity: Any
     delay_per: str | None = eqx.field(static=True)
     max_delay: int = eqx.field(static=True)
     name: str = eqx.field(static=True)
@@ -77,6 +88,7 @@ class Projection(eqx.Module):
         delay_steps=0,
         delay_per: str | None = None,
         stp: TsodyksMarkram | None = None,
+        plasticity=None,
         name: str | None = None,
     ):
         for label, value in (("pre", pre), ("post", post)):
@@ -91,6 +103,14 @@ class Projection(eqx.Module):
         self.kinetics = Exponential() if kinetics is None else kinetics
         self.output = Conductance() if output is None else output
         self.stp = stp
+        if plasticity is not None and not (
+            hasattr(plasticity, "init") and hasattr(plasticity, "update")
+        ):
+            raise TypeError(
+                "`plasticity` must be a rule with `init(conn)` and `update(...)` (see "
+                f"brainsim.plasticity), got {type(plasticity).__name__}."
+            )
+        self.plasticity = plasticity
         self.name = name or f"{pre}->{post}"
         n_syn = conn.n_syn if hasattr(conn, "n_syn") else conn.n_pre * conn.n_post
         mode, steps, max_delay = parse_delay(delay_steps, delay_per, conn.n_pre, n_syn)
@@ -111,29 +131,58 @@ class Projection(eqx.Module):
                 self.delay_per, self.max_delay, self.conn.n_pre, self.conn.n_post, dtype
             )
         stp = None if self.stp is None else self.stp.init(self.conn.n_pre)
-        return ProjectionState(kinetics=self.kinetics.init(self.conn.n_post), delay=delay, stp=stp)
+        weights = traces = None
+        if self.plasticity is not None:
+            weights = jnp.broadcast_to(self.conn.weights, self.conn.synapse_shape)
+            traces = self.plasticity.init(self.conn)
+        return ProjectionState(
+            kinetics=self.kinetics.init(self.conn.n_post),
+            delay=delay,
+            stp=stp,
+            weights=weights,
+            plasticity=traces,
+        )
 
     def drive(self, state: ProjectionState, v_post: Float[Array, " n_post"]) -> Drive:
         """The input this projection gives its postsynaptic population at potential `v_post`."""
         return self.output.drive(self.kinetics.value(state.kinetics), v_post)
 
-    def step(self, state: ProjectionState, pre_spikes, step_index, *, dt) -> ProjectionState:
-        """Deliver this step's presynaptic spikes and advance the kinetics by `dt` ms."""
+    def step(
+        self,
+        state: ProjectionState,
+        pre_spikes,
+        step_index,
+        *,
+        dt,
+        post_spikes=None,
+        modulator=None,
+    ) -> ProjectionState:
+        """Deliver this step's presynaptic spikes, advance the kinetics by `dt` ms and, with
+        plasticity, update the weights from `pre_spikes` and `post_spikes` (and `modulator`)."""
+        conn = self.conn if state.weights is None else self.conn.with_weights(state.weights)
         events = pre_spikes
         stp = state.stp
         if self.stp is not None:
             stp, events = self.stp.step(stp, pre_spikes, dt=dt)
         delay = state.delay
         if self.delay_per is None:
-            arriving = bo.event_matvec(events, self.conn)
+            arriving = bo.event_matvec(events, conn)
         else:
             delay, arriving = deliver(
                 self.delay_per,
                 self.delay_steps,
                 delay,
                 events,
-                self.conn,
+                conn,
                 step_index,
             )
         kinetics = self.kinetics.step(state.kinetics, arriving, dt=dt)
-        return ProjectionState(kinetics=kinetics, delay=delay, stp=stp)
+        weights, traces = state.weights, state.plasticity
+        if self.plasticity is not None:
+            if post_spikes is None:
+                raise ValueError(f"projection {self.name!r} is plastic: pass `post_spikes`.")
+            weights, traces = self.plasticity.update(
+                traces, weights, pre_spikes, post_spikes, dt=dt, conn=self.conn,
+                modulator=modulator,
+            )  # fmt: skip
+        return ProjectionState(kinetics, delay, stp, weights, traces)
