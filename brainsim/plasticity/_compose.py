@@ -44,7 +44,7 @@ class Chain(eqx.Module):
     def update(self, traces, weights, pre_spikes, post_spikes, *, dt, conn=None,
                modulator=None) -> tuple[Array, tuple[Any, ...]]:
         """Apply each rule in turn; arguments as in the rules' `update`."""
-        if not isinstance(traces, tuple) or len(traces) != len(self.rules):
+        if type(traces) is not tuple or len(traces) != len(self.rules):
             raise ValueError(f"`traces` must be the tuple of {len(self.rules)} traces made by "
                              "`Chain.init`.")
         new = []
