@@ -26,10 +26,10 @@ def test_chain_applies_rules_in_order_each_with_its_own_traces(x64):
 def test_clip_after_a_rule_bounds_every_weight(x64):
     conn = bo.Dense(jnp.array([[0.9, 0.1]]))
     rule = chain(STDP(A_plus=0.5, A_minus=0.5, w_min=-jnp.inf), clip(0.0, 1.0))
-    early, late = trains(11, 2, {0: [0], 1: [10]}), trains(11, 2, {0: [10], 1: [0]})
-    w, _ = run(rule, conn, early[:, :1], late, dt=0.1)   # 0 -> 0 potentiates, 0 -> 1 depresses
+    pre, post = trains(21, 1, {0: [10]}), trains(21, 2, {0: [20], 1: [0]})
+    w, _ = run(rule, conn, pre, post, dt=0.1)      # 0 -> 0 potentiates, 0 -> 1 depresses
     np.testing.assert_array_equal(w, [[1.0, 0.0]])
-    w_free, _ = run(rule.rules[0], conn, early[:, :1], late, dt=0.1)
+    w_free, _ = run(rule.rules[0], conn, pre, post, dt=0.1)
     assert float(w_free[0, 0]) > 1.0 and float(w_free[0, 1]) < 0.0
 
 
