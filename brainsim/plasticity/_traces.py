@@ -50,16 +50,12 @@ def check_bounds(w_min, w_max) -> None:
 
 
 def synapse_shape(conn) -> tuple[int, ...]:
-    """Shape of one value per synapse of `conn`: `(n_syn,)` (CSR), `(n_rows, k)` (ELL) or
-    `(n_pre, n_post)` (Dense)."""
-    if isinstance(conn, bo.Dense):
-        return tuple(conn.weights.shape)
-    if isinstance(conn, bo.ELL):
-        n_rows = conn.n_pre if conn.rows == "pre" else conn.n_post
-        return (n_rows, conn.k)
-    if isinstance(conn, bo.CSR):
-        return (conn.n_syn,)
-    raise TypeError(f"`conn` must be a brainsim_ops CSR, ELL or Dense, got {type(conn).__name__}.")
+    """Shape of one value per synapse of `conn` (`conn.synapse_shape`); checks the type."""
+    if not isinstance(conn, bo.CSR | bo.ELL | bo.Dense):
+        raise TypeError(
+            f"`conn` must be a brainsim_ops CSR, ELL or Dense, got {type(conn).__name__}."
+        )
+    return tuple(conn.synapse_shape)
 
 
 def trace_dtype(conn):
