@@ -5,7 +5,16 @@ state transitions (`init`, `step`), `brainsim.run` advances them with `lax.scan`
 surrogate gradients.
 """
 
-from brainsim import benchmarks, integrators, neurons, plot, surrogate, synapses, train
+from brainsim import (
+    benchmarks,
+    integrators,
+    neurons,
+    plasticity,
+    plot,
+    surrogate,
+    synapses,
+    train,
+)
 from brainsim._cores import use_cpu_cores
 from brainsim._result import RunResult, SpikeEvents
 from brainsim._run import run
@@ -17,6 +26,7 @@ __all__ = [
     "benchmarks",
     "integrators",
     "neurons",
+    "plasticity",
     "plot",
     "surrogate",
     "synapses",

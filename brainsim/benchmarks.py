@@ -29,22 +29,22 @@ __all__ = ["coba", "cuba", "cobahh"]
 _IN_DEGREE = 80
 
 
-def _projections(key, n_e, n_i, weights, taus, outputs, delay_steps):
+def _projections(key, n_e, n_i, weights, taus, outputs, delay_steps, ee_plasticity=None):
     keys = jax.random.split(key, 4)
     pairs = [("E", "E", n_e, n_e), ("E", "I", n_e, n_i), ("I", "E", n_i, n_e), ("I", "I", n_i, n_i)]
     projections = []
     for k, (pre, post, n_pre, n_post) in zip(keys, pairs, strict=True):
         p = _IN_DEGREE / (n_e + n_i)
         conn = bo.fixed_prob(k, n_pre, n_post, p, weight=weights[pre])
+        plasticity = ee_plasticity if (pre, post) == ("E", "E") else None
         projections.append(
-            Projection(
-                pre, post, conn, Exponential(tau=taus[pre]), outputs[pre], delay_steps=delay_steps
-            )
-        )
+            Projection(pre, post, conn, Exponential(tau=taus[pre]), outputs[pre],
+                       delay_steps=delay_steps, plasticity=plasticity)
+        )  # fmt: skip
     return projections
 
 
-def coba(key: PRNGKeyArray, n: int = 4000, *, delay_steps: int = 0):
+def coba(key: PRNGKeyArray, n: int = 4000, *, delay_steps: int = 0, ee_plasticity=None):
     """The COBA network (Vogels & Abbott 2005): 80 % excitatory, 20 % inhibitory LIF neurons.
 
     `tau_m dv/dt = (v_rest - v) + g_e (E_e - v) + g_i (E_i - v) + 20 mV`, tau_m = 20 ms,
@@ -56,6 +56,8 @@ def coba(key: PRNGKeyArray, n: int = 4000, *, delay_steps: int = 0):
         key: `jax.random` key for the connectivity.
         n: number of neurons (4000 in the paper).
         delay_steps: synaptic delay in steps (0 in the benchmark).
+        ee_plasticity: optional plasticity rule (`brainsim.plasticity`) of the excitatory to
+            excitatory synapses (weights in units of the leak conductance).
 
     Returns:
         `(network, inputs)`; initialise with `network.init(key)` (v uniform in [-60, -50]).
@@ -64,7 +66,7 @@ def coba(key: PRNGKeyArray, n: int = 4000, *, delay_steps: int = 0):
     lif = LIF(tau_m=20.0, v_rest=-60.0, v_th=-50.0, v_reset=-60.0, t_ref=5.0, R=1.0)
     projections = _projections(
         key, n_e, n_i, {"E": 0.6, "I": 6.7}, {"E": 5.0, "I": 10.0},
-        {"E": Conductance(E=0.0), "I": Conductance(E=-80.0)}, delay_steps,
+        {"E": Conductance(E=0.0), "I": Conductance(E=-80.0)}, delay_steps, ee_plasticity,
     )  # fmt: skip
     network = Network({"E": (lif, n_e), "I": (lif, n_i)}, projections)
     return network, {"E": 20.0, "I": 20.0}

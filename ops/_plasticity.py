@@ -14,7 +14,7 @@ from ._primitives import update_p
 def _bounds(w_min, w_max, dtype) -> Array:
     lo = -jnp.inf if w_min is None else w_min
     hi = jnp.inf if w_max is None else w_max
-    return jnp.stack([jnp.asarray(lo, dtype), jnp.asarray(hi, dtype)]).reshape(1, 2)
+    return jnp.stack([jnp.asarray(lo, dtype), jnp.asarray(hi, dtype)])
 
 
 def _update(conn, weights, events, values, scale, w_min, w_max, backend, on_cols: bool):
@@ -45,12 +45,12 @@ def _update(conn, weights, events, values, scale, w_min, w_max, backend, on_cols
         active = (x != 0)[:, None] if not on_cols else (x != 0)[None, :]
         if conn.mask is not None:
             active = active & conn.mask
-        return jnp.where(active, jnp.clip(w + d, bounds[0, 0], bounds[0, 1]), w)
+        return jnp.where(active, jnp.clip(w + d, bounds[0], bounds[1]), w)
     layout = conn.layout
     indptr, idx, syn, _, _ = layout.view(on_cols)
-    flat_scale = jnp.zeros((1, 0), w.dtype) if sc is None else sc.reshape(1, -1)
-    out = update_p.bind(indptr, idx, syn, w.reshape(1, -1), x[None], v[None], flat_scale,
-                        bounds, backend=resolve(backend))
+    flat_scale = jnp.zeros((0,), w.dtype) if sc is None else sc.reshape(-1)
+    out = update_p.bind(indptr, idx, syn, w.reshape(-1), x, v, flat_scale, bounds,
+                        backend=resolve(backend))
     return out.reshape(shape)
 
 

@@ -54,6 +54,8 @@ def _outer_abstract(*args, n_w, backend):
 
 
 def _update_abstract(indptr, idx, syn, w, x, v, scale, bounds, *, backend):
+    if w.ndim == 1:  # one unbatched problem, bound without a leading axis (see _update_values)
+        return jax.core.ShapedArray(w.shape, w.dtype)
     return jax.core.ShapedArray((_leading(w, x, v, scale, bounds), w.shape[1]), w.dtype)
 
 
@@ -77,8 +79,18 @@ def _outer_pure(*args, n_w, backend):
     return _pure.outer(indptr, idx, syn, *args[N_INDEX:], n_w=n_w)
 
 
+def _update_values(indptr, idx, syn, *values):
+    """`_pure.update` for batch-leading operands, or for one problem given without the batch
+    axis: rank-1 weights then go to the kernel as they are, which keeps a weight array carried
+    through `lax.scan` in place (a reshape between the loop carry and the aliased kernel
+    output makes XLA copy the weights twice per step)."""
+    if values[0].ndim == 1:
+        return _pure.update(indptr, idx, syn, *(a[None] for a in values))[0]
+    return _pure.update(indptr, idx, syn, *values)
+
+
 def _update_pure(*args, backend):
-    return _pure.update(*args)
+    return _update_values(*args)
 
 
 # ---------------------------------------------------------------- lowering
@@ -200,7 +212,7 @@ def _update_jvp(primals, tangents, *, backend):
     if all(_is_zero(t) for t in tangents[3:]):
         return out, ad.Zero.from_primal_value(out)
     tans = [_tangent_or_zeros(p, t) for p, t in zip(values, tangents[3:], strict=True)]
-    _, d = jax.jvp(partial(_pure.update, *primals[:3]), tuple(values), tuple(tans))
+    _, d = jax.jvp(partial(_update_values, *primals[:3]), tuple(values), tuple(tans))
     return out, d
 
 
@@ -249,4 +261,19 @@ def _batch_rule(prim, pure_fn, n_index):
 
 _batch_rule(scatter_p, _scatter_pure, N_INDEX)
 _batch_rule(outer_p, _outer_pure, N_INDEX)
-_batch_rule(update_p, _update_pure, 3)
+_update_batch_rank2 = _batch_rule(update_p, _update_pure, 3)
+
+
+def _update_batch(args, dims, **params):
+    """Operands bound without the batch axis get a leading axis of 1, then the rank-2 rule."""
+    unbatched_rank = args[3].ndim - (dims[3] is not None)
+    if unbatched_rank != 1 or any(d is not None for d in dims[:3]):
+        return _update_batch_rank2(args, dims, **params)
+    lifted = [a[None] if d is None else jnp.expand_dims(jnp.moveaxis(a, d, 0), 1)
+              for a, d in zip(args[3:], dims[3:], strict=True)]
+    lifted_dims = [None if d is None else 0 for d in dims[3:]]
+    out, out_dim = _update_batch_rank2([*args[:3], *lifted], [*dims[:3], *lifted_dims], **params)
+    return out[:, 0], out_dim
+
+
+batching.primitive_batchers[update_p] = _update_batch

@@ -39,10 +39,11 @@ class Projection(eqx.Module):
     through `output` (a conductance, a current or NMDA).
 
     With `plasticity` (a rule of `brainsim.plasticity`), the weights become state (one per
-    synapse, starting from `conn.weights`): each step delivers with the current weights, then
-    the rule updates them from this step's presynaptic (emitted) and postsynaptic spikes,
-    event-driven. A third factor reaches the rule as `inputs["modulators"][name]` of
-    `Network.step`.
+    synapse, starting from `conn.weights`): each step the rule first updates them from this
+    step's presynaptic (emitted) and postsynaptic spikes, event-driven, and the presynaptic
+    spikes are then delivered with the updated weights, as NEST's `stdp_synapse` does (a spike
+    carries the weight after the depression it causes). The update then happens in place. A
+    third factor reaches the rule as `inputs["modulators"][name]` of `Network.step`.
 
     Args:
         pre, post: names of the source and target populations in the `Network`.
@@ -157,9 +158,18 @@ class Projection(eqx.Module):
         post_spikes=None,
         modulator=None,
     ) -> ProjectionState:
-        """Deliver this step's presynaptic spikes, advance the kinetics by `dt` ms and, with
-        plasticity, update the weights from `pre_spikes` and `post_spikes` (and `modulator`)."""
-        conn = self.conn if state.weights is None else self.conn.with_weights(state.weights)
+        """With plasticity, first update the weights from `pre_spikes` and `post_spikes` (and
+        `modulator`); then deliver this step's presynaptic spikes and advance the kinetics by
+        `dt` ms."""
+        weights, traces = state.weights, state.plasticity
+        if self.plasticity is not None:
+            if post_spikes is None:
+                raise ValueError(f"projection {self.name!r} is plastic: pass `post_spikes`.")
+            weights, traces = self.plasticity.update(
+                traces, weights, pre_spikes, post_spikes, dt=dt, conn=self.conn,
+                modulator=modulator,
+            )  # fmt: skip
+        conn = self.conn if weights is None else self.conn.with_weights(weights)
         events = pre_spikes
         stp = state.stp
         if self.stp is not None:
@@ -177,12 +187,4 @@ class Projection(eqx.Module):
                 step_index,
             )
         kinetics = self.kinetics.step(state.kinetics, arriving, dt=dt)
-        weights, traces = state.weights, state.plasticity
-        if self.plasticity is not None:
-            if post_spikes is None:
-                raise ValueError(f"projection {self.name!r} is plastic: pass `post_spikes`.")
-            weights, traces = self.plasticity.update(
-                traces, weights, pre_spikes, post_spikes, dt=dt, conn=self.conn,
-                modulator=modulator,
-            )  # fmt: skip
         return ProjectionState(kinetics, delay, stp, weights, traces)
