@@ -18,6 +18,7 @@ MODULES = [
     "brainsim.network",
     "brainsim.benchmarks",
     "brainsim.train",
+    "brainsim.plasticity",
 ]
 
 
