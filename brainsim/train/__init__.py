@@ -7,6 +7,7 @@ modules built around the same neuron models that simulate; `LeakyReadout` and th
 their outputs into training signals; `Positive` keeps learnable time constants positive.
 """
 
+from brainsim.train._delays import DCLSDense, DCLSState, sigma_schedule, tap_weights
 from brainsim.train._layers import Sequential, SpikingDense
 from brainsim.train._losses import (
     max_over_time_cross_entropy,
@@ -20,6 +21,10 @@ from brainsim.train._parameters import Positive, unwrap
 from brainsim.train._readout import LeakyReadout, ReadoutState
 
 __all__ = [
+    "DCLSDense",
+    "DCLSState",
+    "tap_weights",
+    "sigma_schedule",
     "LeakyReadout",
     "ReadoutState",
     "Positive",
