@@ -42,7 +42,7 @@ class DCLSState(NamedTuple):
 
 def tap_weights(
     delay: Float[Array, "*syn"], sigma: Float[Array, ""] | float, n_taps: int
-) -> Float[Array, "n_taps *syn"]:
+) -> Float[Array, " taps *syn"]:
     """Normalised Gaussian spread of each delay over the taps `τ = 0 … n_taps - 1`.
 
     `a(τ) = g(τ - d) / Σ_τ' g(τ' - d)`, `g(u) = exp(-u² / 2σ²)`, computed as a softmax over the
