@@ -83,6 +83,8 @@ def run_brainpy(n: int, duration: float, dt: float, cores: int, plastic: bool) -
                             tau_s=STDP["tau_plus"], tau_t=STDP["tau_minus"],
                             A1=STDP["A_plus"], A2=STDP["A_minus"],
                             W_min=STDP["w_min"], W_max=STDP["w_max"])
+                        # The weights must be a Variable before tracing for in-place updates.
+                        projection.comm.weight = bm.Variable(projection.comm.weight)
                     else:
                         projection = bp.dyn.ProjAlignPostMg2(
                             pre=pre, delay=None, comm=bp.dnn.EventCSRLinear(conn, w),
