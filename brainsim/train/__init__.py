@@ -19,6 +19,7 @@ from brainsim.train._losses import (
 from brainsim.train._online import online_value_and_grad
 from brainsim.train._parameters import Positive, unwrap
 from brainsim.train._readout import LeakyReadout, ReadoutState
+from brainsim.train._tasks import relative_timing_task, two_timescale_task
 
 __all__ = [
     "DCLSDense",
@@ -37,4 +38,6 @@ __all__ = [
     "spike_count_loss",
     "van_rossum_loss",
     "rate_regularizer",
+    "relative_timing_task",
+    "two_timescale_task",
 ]
