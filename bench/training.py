@@ -13,20 +13,25 @@ takes them time-major with the batch as a middle axis. `compile_s` is lowering p
 compilation of one full training step (loss, gradient, Adam update); `step_s` the median wall
 time of the compiled step; `temp_bytes` the compiled program's temporary buffer size from
 `memory_analysis()` (its peak scratch memory: activations and residuals kept for the backward
-pass). A BrainPy line is reported as `skipped` (with the reason: not importable, or its version
-of the training step not written yet).
+pass). BrainPy trains the same network by plain BPTT (`bench/training_brainpy.py`, run with
+`--peer-python`, default this interpreter) when it can import brainpy; otherwise a `skipped`
+line says why.
 
     python bench/training.py            # T in (100, 500, 2000), batch 64
     python bench/training.py --quick    # T in (20, 50), batch 8
+    python bench/training.py --peer-python /path/to/venv-with-brainpy/bin/python
 """
 
 from __future__ import annotations
 
 import argparse
-import importlib.util
 import json
 import math
+import os
+import pathlib
 import statistics
+import subprocess
+import sys
 import time
 
 import equinox as eqx
@@ -158,6 +163,8 @@ def main() -> None:
     parser.add_argument("--steps", nargs="+", type=int, default=None, help="values of T")
     parser.add_argument("--batch", type=int, default=None)
     parser.add_argument("--repeats", type=int, default=None, help="timed steps per point")
+    parser.add_argument("--peer-python", default=sys.executable,
+                        help="interpreter that has brainpy installed")
     args = parser.parse_args()
     steps = args.steps or ([20, 50] if args.quick else [100, 500, 2000])
     batch = args.batch or (8 if args.quick else 64)
@@ -165,12 +172,28 @@ def main() -> None:
     for t in steps:
         for mode in args.modes:
             print(json.dumps(measure(mode, t, batch, repeats)), flush=True)
-    reason = (
-        "not importable"
-        if importlib.util.find_spec("brainpy") is None
-        else "the BrainPy version of this training step is not written yet"
-    )
-    print(json.dumps(dict(bench="training", simulator="brainpy", skipped=reason)), flush=True)
+    run_brainpy(args.peer_python, steps, batch, repeats)
+
+
+def run_brainpy(python: str, steps: list[int], batch: int, repeats: int) -> None:
+    """BrainPy's BPTT on the same network, in its own process (it needs no brainsim)."""
+    importable = os.path.exists(python) and subprocess.run(
+        [python, "-c", "import brainpy"], capture_output=True).returncode == 0
+    if not importable:
+        print(json.dumps(dict(bench="training", simulator="brainpy",
+                              skipped=f"brainpy is not importable by {python}")), flush=True)
+        return
+    script = pathlib.Path(__file__).with_name("training_brainpy.py")
+    command = [python, str(script), "--steps", *map(str, steps), "--batch", str(batch),
+               "--repeats", str(repeats)]
+    done = subprocess.run(command, capture_output=True, text=True)
+    lines = [line for line in done.stdout.splitlines() if line.startswith("{")]
+    for line in lines:
+        print(line, flush=True)
+    if done.returncode != 0:
+        errors = [line for line in done.stderr.splitlines() if "Error" in line] or ["failed"]
+        print(json.dumps(dict(bench="training", simulator="brainpy", skipped=errors[-1][:200])),
+              flush=True)
 
 
 if __name__ == "__main__":
