@@ -16,6 +16,7 @@ from brainsim.train._losses import (
     sum_over_time_cross_entropy,
     van_rossum_loss,
 )
+from brainsim.train._motion import DelayTapLogistic, moving_dots
 from brainsim.train._online import online_value_and_grad
 from brainsim.train._parameters import Positive, unwrap
 from brainsim.train._readout import LeakyReadout, ReadoutState
@@ -40,4 +41,6 @@ __all__ = [
     "rate_regularizer",
     "relative_timing_task",
     "two_timescale_task",
+    "DelayTapLogistic",
+    "moving_dots",
 ]
