@@ -59,7 +59,10 @@ def train(net, task, *, steps, batch, key, readout_steps, lr_weight=30.0, lr_tau
     `tau_m` is a few ms above its minimum); sum-over-time cross-entropy of the readout over the
     last `readout_steps` steps."""
     spec = jax.tree.map(lambda _: False, net)
-    weights = lambda m: (m.layers[0].weight, m.layers[1].weight)  # noqa: E731
+
+    def weights(m):
+        return m.layers[0].weight, m.layers[1].weight
+
     spec = eqx.tree_at(weights, spec, (True, True))
     labels_tree = eqx.tree_at(weights, jax.tree.map(lambda _: "fixed", net), ("weight", "weight"))
     if isinstance(net.layers[0].neuron.tau_m, bt.Positive):

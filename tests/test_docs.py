@@ -93,6 +93,9 @@ def test_every_public_name_has_a_docs_entry_and_docstring(module_name):
         "brainsim.train._parameters",
         "brainsim.train._layers",
         "brainsim.train._online",
+        "brainsim.train._delays",
+        "brainsim.train._tasks",
+        "brainsim.train._motion",
     ],
 )
 def test_docstring_examples_run(module_name):
