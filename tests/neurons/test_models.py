@@ -244,3 +244,28 @@ def test_hh_vtrap_matches_its_formula_in_float64(x64):
     expected = np.where(x == 0, 1.0, x / -np.expm1(-np.where(x == 0, 1.0, x)))
     np.testing.assert_allclose(np.asarray(_vtrap(jnp.asarray(x))), expected, rtol=2e-14)
     assert np.isfinite(np.asarray(jax.vmap(jax.grad(_vtrap))(jnp.asarray(x)))).all()
+
+
+def test_traub_rates_match_the_published_formulas_in_float64(x64):
+    neuron = TraubHH()
+    v_t = -63.0
+    # A dense grid plus the removable singularities of alpha_m, beta_m and alpha_n.
+    v = np.concatenate([np.linspace(-120.0, 80.0, 2001), v_t + np.array([13.0, 40.0, 15.0])])
+    v = np.concatenate([v, v + 1e-9, v - 1e-9])
+
+    def vtrap_formula(a, b):  # a * b / (exp(b / c) - 1) written as a * c * y / (exp(y) - 1)
+        return np.where(b == 0, a, a * b / np.expm1(np.where(b == 0, 1.0, b)))
+
+    expected = (
+        vtrap_formula(1.28, (13.0 - v + v_t) / 4.0),
+        vtrap_formula(1.4, (v - v_t - 40.0) / 5.0),
+        0.128 * np.exp((17.0 - v + v_t) / 18.0),
+        4.0 / (1.0 + np.exp((40.0 - v + v_t) / 5.0)),
+        vtrap_formula(0.16, (15.0 - v + v_t) / 5.0),
+        0.5 * np.exp((10.0 - v + v_t) / 40.0),
+    )
+    rates = neuron.rates(jnp.asarray(v))
+    for got, want in zip(rates, expected, strict=True):
+        np.testing.assert_allclose(np.asarray(got), want, rtol=1e-12)
+    grads = jax.vmap(jax.grad(lambda x: sum(neuron.rates(x))))(jnp.asarray(v))
+    assert np.isfinite(np.asarray(grads)).all()
