@@ -10,6 +10,7 @@ rate rules `Oja` and `Subspace` act on dense weights and activity vectors: `upda
 """
 
 from brainsim.plasticity._compose import Chain, Clip, chain, clip
+from brainsim.plasticity._distal_reward import DistalReward, DistalRewardState
 from brainsim.plasticity._error_modulated import ErrorModulated, ErrorModulatedTraces
 from brainsim.plasticity._hebbian import Oja, Subspace
 from brainsim.plasticity._inhibitory import InhibitorySTDP
@@ -24,6 +25,8 @@ __all__ = [
     "TripletTraces",
     "EligibilitySTDP",
     "EligibilityTraces",
+    "DistalReward",
+    "DistalRewardState",
     "ErrorModulated",
     "ErrorModulatedTraces",
     "InhibitorySTDP",

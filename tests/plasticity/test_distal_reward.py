@@ -1,0 +1,90 @@
+"""Distal reward (Izhikevich 2007): the reward scheduler `DistalReward`."""
+
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+import pytest
+
+from brainsim.plasticity import DistalReward, DistalRewardState
+
+
+def _drive(reward, pre, post, seed=0):
+    key = jax.random.key(seed)
+    step = jax.jit(lambda s, a, b, k: reward.step(s, a, b, k, dt=1.0))
+    state, ds = reward.init(), []
+    for k, (a, b) in enumerate(zip(pre, post, strict=True)):
+        state, d = step(state, a, b, jax.random.fold_in(key, k))
+        ds.append(float(d))
+    return state, np.asarray(ds)
+
+
+def _spikes(n, times):
+    x = np.zeros(n)
+    x[list(times)] = 1.0
+    return x
+
+
+def test_pairing_within_the_window_releases_dopamine_after_the_delay():
+    reward = DistalReward(delay_min=50.0, delay_max=50.0, amount=0.5, tonic=0.0, tau_d=200.0)
+    state, d = _drive(reward, _spikes(200, [10]), _spikes(200, [20]))   # pre 10 ms before post
+    assert int(state.pairings) == 1 and int(state.rewards) == 1
+    assert np.all(d[:70] == 0.0)
+    assert d[70] == pytest.approx(0.5)                                 # 50 steps after post
+    np.testing.assert_allclose(d[71:], 0.5 * np.exp(-np.arange(1, 130) / 200.0), rtol=1e-5)
+
+
+@pytest.mark.parametrize(("pre_t", "post_t"), [(10, 21), (20, 10), (10, 10)])
+def test_no_reward_outside_the_window_post_before_pre_or_same_step(pre_t, post_t):
+    reward = DistalReward(delay_min=5.0, delay_max=5.0, tonic=0.0)
+    state, d = _drive(reward, _spikes(60, [pre_t]), _spikes(60, [post_t]))
+    assert int(state.pairings) == 0 and int(state.rewards) == 0 and np.all(d == 0.0)
+
+
+def test_delays_are_uniform_in_range_and_tonic_sets_the_baseline():
+    reward = DistalReward(delay_min=1000.0, delay_max=3000.0, max_pending=1)
+    delays = []
+    for k in range(200):
+        state = reward.init()
+        state, _ = reward.step(state, 1.0, 0.0, jax.random.key(k), dt=1.0)
+        state, _ = reward.step(state, 0.0, 1.0, jax.random.key(k), dt=1.0)
+        delays.append(int(state.pending[0]))
+    delays = np.asarray(delays)
+    assert delays.min() >= 1000 and delays.max() <= 3000
+    assert 1800 < delays.mean() < 2200                       # mean 2000, std of mean ~ 41
+    assert float(reward.init().dopamine) == pytest.approx(1e-5 * 200.0)
+
+
+def test_control_counts_pairings_without_scheduling_rewards():
+    reward = DistalReward(delay_min=5.0, delay_max=5.0, tonic=0.0)
+    state = reward.init()
+    for pre, post in [(1.0, 0.0), (0.0, 1.0)] + [(0.0, 0.0)] * 10:
+        state, d = reward.step(state, pre, post, jax.random.key(0), dt=1.0, rewarded=False)
+    assert isinstance(state, DistalRewardState)
+    assert int(state.pairings) == 1 and int(state.rewards) == 0 and float(d) == 0.0
+
+
+def test_vmap_over_amount_equals_loop():
+    amounts = jnp.asarray([0.1, 0.5, 1.0])
+    pre, post = _spikes(30, [2]), _spikes(30, [4])
+
+    def final(amount):
+        reward = DistalReward(delay_min=10.0, delay_max=10.0, amount=amount, tonic=0.0)
+        state, d = reward.init(), 0.0
+        for a, b in zip(pre, post, strict=True):
+            state, d = reward.step(state, a, b, jax.random.key(0), dt=1.0)
+        return d
+
+    batched = jax.vmap(final)(amounts)
+    np.testing.assert_allclose(batched, [final(a) for a in amounts], rtol=1e-6)
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "match"),
+    [({"window": 0.0}, "window"), ({"tau_d": -1.0}, "tau_d"), ({"amount": -0.5}, "amount"),
+     ({"delay_min": 3000.0, "delay_max": 1000.0}, "delay_max"), ({"max_pending": 0}, "max_pending"),
+     ({"tonic": -1.0}, "tonic")],
+)
+def test_bad_constants_fail_naming_the_field(kwargs, match):
+    with pytest.raises(ValueError, match=match):
+        DistalReward(**kwargs)
