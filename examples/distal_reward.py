@@ -36,81 +36,80 @@ import brainsim_ops as bo
 from brainsim.plasticity import DistalReward, EligibilitySTDP
 
 DT = 1.0                 # ms, as in the paper
-MAX_DELAY = 20           # ms, excitatory conduction delays 1..20
 UPDATE_EVERY = 10        # steps between weight updates (the paper's 10 ms)
+NOISE = 6.5              # thalamic input: uniform in [-NOISE, NOISE] per neuron and ms
 
 
 def build_network(seed: int, n: int = 1000, *, m: int = 100, w_init: float = 1.0,
-                  w_max: float = 4.0, learning_rate: float = 0.01):
+                  w_chosen: float = 0.0, w_max: float = 4.0, learning_rate: float = 0.01):
     """The network and its chosen E->E synapse `(index, pre, post)`.
 
-    Each excitatory neuron projects to `m` distinct other neurons (any type), with delays
-    1..20 ms in equal shares; each inhibitory neuron to `m` excitatory ones with delay 1 ms.
-    Synapses inject one-step current pulses, so a weight `w` kicks `v` by `w` mV.
+    As in the paper's code: each excitatory neuron has `m` synapses onto random neurons of
+    either type (drawn with replacement), each inhibitory one `m` onto random excitatory
+    neurons; every conduction delay is 1 ms; excitatory weights start at `w_init`, inhibitory
+    ones at `-w_init`, the chosen synapse at `w_chosen`. Synapses inject one-step current
+    pulses, so a weight `w` kicks `v` by `w` mV. All excitatory synapses (E->E and E->I) learn
+    with the same `EligibilitySTDP` rule; inhibitory ones are fixed.
     """
     n_e = int(round(0.8 * n))
     n_i = n - n_e
-    m = min(m, n - 1)
     rng = np.random.default_rng(seed)
-    targets = np.stack([rng.choice(np.delete(np.arange(n), i), m, replace=False)
-                        for i in range(n_e)])
     pre = np.repeat(np.arange(n_e), m)
-    post = targets.reshape(-1)
-    delay = np.tile(1 + (np.arange(m) * MAX_DELAY) // m, n_e)       # ms
+    post = rng.integers(0, n, n_e * m)
     to_e = post < n_e
-    ee = bo.from_edges(pre[to_e], post[to_e], w_init, n_pre=n_e, n_post=n_e)
+    ee_pre, ee_post = pre[to_e], post[to_e]
+    # the chosen synapse: a random E->E synapse between two different neurons (the paper's
+    # code rewards the first synapse of neuron 1)
+    chosen = int(rng.choice(np.flatnonzero(ee_pre != ee_post)))
+    w_ee = np.full(ee_pre.size, w_init)
+    w_ee[chosen] = w_chosen
+    ee = bo.from_edges(ee_pre, ee_post, w_ee, n_pre=n_e, n_post=n_e)
     ei = bo.from_edges(pre[~to_e], post[~to_e] - n_e, w_init, n_pre=n_e, n_post=n_i)
-    m_i = min(m, n_e)
-    ie = bo.from_edges(np.repeat(np.arange(n_i), m_i),
-                       np.concatenate([rng.choice(n_e, m_i, replace=False) for _ in range(n_i)]),
-                       -w_init, n_pre=n_i, n_post=n_e)
+    ie = bo.from_edges(np.repeat(np.arange(n_i), m), rng.integers(0, n_e, n_i * m), -w_init,
+                       n_pre=n_i, n_post=n_e)
     pulse = bs.synapses.Exponential(tau=1e-3)       # decays to 0 within one 1-ms step
     current = bs.synapses.Current()
+    # A_+ = 1, A_- = 1.5 (the code's 0.1 and 0.15, scaled by 10; learning_rate 0.01/ms undoes
+    # it); the code sets the STDP traces to their peak at a spike: nearest-neighbour pairing
     rule = EligibilitySTDP(A_plus=1.0, A_minus=1.5, tau_plus=20.0, tau_minus=20.0,
-                           tau_c=1000.0, learning_rate=learning_rate, w_min=0.0, w_max=w_max)
-    # a spike emitted at step k acts on the target during step k + delay_steps + 1
-    steps = (delay - 1).astype(np.int32)
+                           tau_c=1000.0, learning_rate=learning_rate, w_min=0.0, w_max=w_max,
+                           pairing="nearest")
+    # delay_steps=0: a spike emitted at step k acts on its targets during step k + 1 (1 ms)
     net = bs.Network(
         {"E": (bs.neurons.Izhikevich.regime("RS"), n_e),
          "I": (bs.neurons.Izhikevich.regime("FS"), n_i)},
         [
-            bs.Projection("E", "E", ee, pulse, current, delay_steps=steps[to_e],
-                          delay_per="synapse", plasticity=rule),
-            bs.Projection("E", "I", ei, pulse, current, delay_steps=steps[~to_e],
-                          delay_per="synapse"),
-            bs.Projection("I", "E", ie, pulse, current, delay_steps=0),
+            bs.Projection("E", "E", ee, pulse, current, plasticity=rule),
+            bs.Projection("E", "I", ei, pulse, current, plasticity=rule),
+            bs.Projection("I", "E", ie, pulse, current),
         ],
     )
-    chosen = int(rng.integers(ee.n_syn))
     chosen_pre = int(np.searchsorted(np.asarray(ee.indptr), chosen, side="right") - 1)
     chosen_post = int(np.asarray(ee.indices)[chosen])
+    assert (chosen_pre, chosen_post) == (ee_pre[chosen], ee_post[chosen])
     return net, (chosen, chosen_pre, chosen_post)
 
 
-def make_chunk(net, reward: DistalReward, chosen, n_steps: int, *, kick: float = 20.0,
-               kicks_per_ms: float = 1.0, rewarded: bool = True):
+def make_chunk(net, reward: DistalReward, chosen, n_steps: int, *, rewarded: bool = True):
     """A jit-compiled function advancing the closed loop by `n_steps` steps.
 
-    Thalamic input: each step, with probability `kicks_per_ms` (whole part: that many), one
-    random neuron receives a `kick` (mV). `rewarded=False` is the control: rewards are then
-    scheduled at random times at the rate `random_reward_rate` of the carry (1/ms) instead of
-    after the chosen synapse's pairings.
+    Thalamic input: each neuron receives, each ms, a current drawn uniformly from
+    `[-NOISE, NOISE]` (as in the paper's code). `rewarded=False` is the control: rewards
+    are then released at random times at the rate `random_rate` of the carry (1/ms) instead
+    of after the chosen synapse's pairings. Returns the new carry, the dopamine every 10 ms
+    (µM) and the mean excitatory rate (1/ms).
     """
     n_e, n_i = net.sizes["E"], net.sizes["I"]
-    n = n_e + n_i
     _, i, j = chosen
-    whole, frac = int(kicks_per_ms), kicks_per_ms - int(kicks_per_ms)
 
     def step(carry, _):
         state, loop, key, dopamine_sum, k, random_rate = carry
-        key, k_who, k_extra, k_reward, k_random = jax.random.split(key, 5)
-        who = jax.random.randint(k_who, (whole + 1,), 0, n)
-        amp = jnp.full((whole + 1,), kick).at[-1].multiply(
-            jax.random.uniform(k_extra) < frac)
-        thalamus = jnp.zeros(n).at[who].add(amp)
+        key, k_noise, k_reward, k_random = jax.random.split(key, 4)
+        thalamus = jax.random.uniform(k_noise, (n_e + n_i,), minval=-NOISE, maxval=NOISE)
         apply = k % UPDATE_EVERY == UPDATE_EVERY - 1
         modulator = jnp.where(apply, dopamine_sum, 0.0)
-        inputs = {"E": thalamus[:n_e], "I": thalamus[n_e:], "modulators": {"E->E": modulator}}
+        inputs = {"E": thalamus[:n_e], "I": thalamus[n_e:],
+                  "modulators": {"E->E": modulator, "E->I": modulator}}
         state, spikes = net.step(state, inputs, t=k * DT, dt=DT)
         pre, post = spikes["E"][i], spikes["E"][j]
         if rewarded:
@@ -122,43 +121,48 @@ def make_chunk(net, reward: DistalReward, chosen, n_steps: int, *, kick: float =
                                  rewards=loop.rewards + fake)
             d = loop.dopamine
         dopamine_sum = jnp.where(apply, 0.0, dopamine_sum) + d
-        return (state, loop, key, dopamine_sum, k + 1, random_rate), d
+        return (state, loop, key, dopamine_sum, k + 1, random_rate), (d, spikes["E"].sum())
 
     @jax.jit
     def chunk(carry):
-        carry, d = jax.lax.scan(step, carry, None, length=n_steps)
-        return carry, d.reshape(-1, 10).mean(axis=1)
+        carry, (d, n_spikes) = jax.lax.scan(step, carry, None, length=n_steps)
+        return carry, d.reshape(-1, 10).mean(axis=1), n_spikes.sum() / (n_e * n_steps * DT)
 
     return chunk
 
 
 def simulate(*, n: int = 1000, minutes: float = 60.0, seed: int = 0, chunk_s: float = 20.0,
-             learning_rate: float = 0.01, reward: DistalReward | None = None,
-             kicks_per_ms: float | None = None, rewarded: bool = True,
+             learning_rate: float = 0.01, w_chosen: float = 0.0,
+             reward: DistalReward | None = None, rewarded: bool = True,
              random_reward_rate: float = 0.0, stop_at_bound: bool = False,
              verbose: bool = False) -> dict:
-    """Run the closed loop; returns per-chunk times (s), the chosen weight, mean and std of
-    the other E->E weights, the dopamine every 10 ms (µM), final weights and counts.
+    """Run the closed loop for up to `minutes` of simulated time, in compiled chunks of
+    `chunk_s` seconds.
 
-    `kicks_per_ms` defaults to `n / 1000` (each neuron is kicked at 1 Hz, as in the paper's
-    one random neuron per ms at n = 1000)."""
-    reward = DistalReward() if reward is None else reward
-    kicks_per_ms = n / 1000 if kicks_per_ms is None else kicks_per_ms
-    net, chosen = build_network(seed, n, learning_rate=learning_rate)
+    `reward` defaults to the paper's code: a pairing is a postsynaptic spike 1-19 ms after the
+    presynaptic one (`window=19`), rewarded by 0.5 µM of dopamine after 1-3 s, on a baseline
+    of 0.002 µM. `rewarded=False` (control) releases the same rewards at random times, at
+    `random_reward_rate` per ms. Returns a dict: per-chunk `times` (s), `chosen` weight,
+    `mean` and `std` of the other E->E weights (mV), `dopamine` every 10 ms (µM), `rate_e`
+    (Hz, per chunk), final `weights` and `others`, and the counts of `rewards` and
+    `pairings`.
+    """
+    reward = DistalReward(window=19.0) if reward is None else reward
+    net, chosen = build_network(seed, n, learning_rate=learning_rate, w_chosen=w_chosen)
     w_max = float(net.projections[0].plasticity.w_max)
     n_steps = int(round(chunk_s * 1000 / DT))
-    chunk = make_chunk(net, reward, chosen, n_steps, kicks_per_ms=kicks_per_ms,
-                       rewarded=rewarded)
+    chunk = make_chunk(net, reward, chosen, n_steps, rewarded=rewarded)
     key_net, key_loop = jax.random.split(jax.random.key(seed))
     carry = (net.init(key_net), reward.init(), key_loop, jnp.zeros(()), jnp.zeros((), jnp.int32),
              jnp.asarray(random_reward_rate, jnp.result_type(float)))
     weights = np.asarray(carry[0]["synapses"]["E->E"].weights)
     others = np.delete(weights, chosen[0])
     times, w_chosen, mean, std = [0.0], [weights[chosen[0]]], [others.mean()], [others.std()]
-    dopamine = []
+    dopamine, rates = [], []
     start = time.perf_counter()
     for c in range(max(1, int(round(minutes * 60 / chunk_s)))):
-        carry, d = chunk(carry)
+        carry, d, rate = chunk(carry)
+        rates.append(1000 * float(rate))
         weights = np.asarray(carry[0]["synapses"]["E->E"].weights)
         others = np.delete(weights, chosen[0])
         times.append((c + 1) * chunk_s)
@@ -169,6 +173,7 @@ def simulate(*, n: int = 1000, minutes: float = 60.0, seed: int = 0, chunk_s: fl
         if verbose and (c + 1) % max(1, int(60 / chunk_s)) == 0:
             print(f"  t = {times[-1] / 60:5.1f} min  chosen w = {w_chosen[-1]:.3f} mV  others "
                   f"{mean[-1]:.3f} ± {std[-1]:.3f} mV  rewards {int(carry[1].rewards)}  "
+                  f"pairings {int(carry[1].pairings)}  E rate {rates[-1]:.2f} Hz  "
                   f"({time.perf_counter() - start:.0f} s)", flush=True)
         if stop_at_bound and w_chosen[-1] >= 0.99 * w_max:
             break
@@ -176,7 +181,8 @@ def simulate(*, n: int = 1000, minutes: float = 60.0, seed: int = 0, chunk_s: fl
     return dict(times=np.asarray(times), chosen=np.asarray(w_chosen), mean=np.asarray(mean),
                 std=np.asarray(std), dopamine=np.concatenate(dopamine), weights=weights,
                 others=others, w_max=w_max, rewards=int(carry[1].rewards),
-                pairings=int(carry[1].pairings), wall=wall, chosen_synapse=chosen)
+                pairings=int(carry[1].pairings), wall=wall, rate_e=np.asarray(rates),
+                chosen_synapse=chosen)
 
 
 def plot(result: dict, out: str) -> None:

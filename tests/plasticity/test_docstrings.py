@@ -7,8 +7,8 @@ import pytest
 
 import brainsim.plasticity
 
-MODULES = ["_stdp", "_triplet", "_three_factor", "_error_modulated", "_inhibitory", "_hebbian",
-           "_compose"]
+MODULES = ["_stdp", "_triplet", "_three_factor", "_distal_reward", "_error_modulated",
+           "_inhibitory", "_hebbian", "_compose"]
 
 
 @pytest.mark.parametrize("name", MODULES)
