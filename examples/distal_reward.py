@@ -1,23 +1,26 @@
 """Distal reward (Izhikevich 2007): dopamine-modulated STDP singles out one rewarded synapse.
 
-A network of Izhikevich neurons (80 % regular-spiking excitatory, 20 % fast-spiking
-inhibitory, 100 outgoing synapses each, excitatory delays 1-20 ms, inhibitory 1 ms) is driven
-by random "thalamic" kicks of 20 mV. Its E->E synapses learn with `EligibilitySTDP`
-(eligibility `dc/dt = -c/tau_c + STDP`, tau_c = 1 s; `dw/dt = c d`). One E->E synapse is
-chosen: whenever its presynaptic spike is followed within 10 ms by its postsynaptic spike,
-`DistalReward` releases 0.5 µM of dopamine 1-3 s later (`dd/dt = -d/tau_d + DA`,
-tau_d = 200 ms). Only the chosen synapse is consistently eligible when dopamine arrives, so
-it grows to w_max while the other weights only wander.
+The network of the paper's published code (daspnet.m): 1000 Izhikevich neurons (800
+regular-spiking excitatory, 200 fast-spiking inhibitory), 100 synapses per neuron, every
+conduction delay 1 ms, excitatory weights 1 mV and inhibitory -1 mV, each neuron driven by a
+thalamic current uniform in [-6.5, 6.5] every ms. All excitatory synapses (E->E and E->I)
+learn with `EligibilitySTDP` (nearest-neighbour pair STDP, A_+ = 1, A_- = 1.5, tau_± = 20 ms,
+into an eligibility `c` with tau_c = 1 s; `dw/dt = 0.01 c d`, weights in [0, 4] mV). One
+E->E synapse is chosen and starts at 0: whenever its postsynaptic neuron fires 1-19 ms after
+its presynaptic one, `DistalReward` releases 0.5 µM of dopamine 1-3 s later
+(`dd/dt = -d/tau_d + DA`, tau_d = 200 ms, baseline 0.002 µM).
 
-The closed loop (network, reward logic, dopamine) is one `lax.scan` around `Network.step`,
-jit-compiled and run in chunks of `--chunk` seconds; only per-chunk summaries and the dopamine
-every 10 ms are kept. As in the paper's code, dopamine acts on the weights every 10 ms
-(`modulator` = the dopamine summed over those 10 steps), so that the weight update visits all
-synapses only once per 10 steps.
+As in the paper's code, dopamine acts on the weights every 10 ms (`modulator` = the dopamine
+summed over those 10 steps, so `learning_rate` 0.01/ms gives the code's
+`s += (0.002 + DA) · sd` with sd = c/10). The closed loop (network, reward logic, dopamine)
+is one `lax.scan` around `Network.step`, jit-compiled and run in chunks of `--chunk` seconds.
 
-    python examples/distal_reward.py                     # default: until the bound, <= 60 min
-    python examples/distal_reward.py --minutes 5 --n 400 --out distal.png
-    python examples/distal_reward.py --control           # reward not tied to the pairing
+Deviations from the paper's code: the neurons take one forward-Euler step of 1 ms (the code
+takes two 0.5-ms steps for v); STDP sees the presynaptic spike when it is emitted, 1 ms before
+it arrives (the code times it at arrival); repeated rewards wait in at most 8 slots.
+
+    python examples/distal_reward.py --out distal.png    # default: until the bound, <= 60 min
+    python examples/distal_reward.py --control --minutes 25 --out control.png
 
 Reference: Izhikevich (2007), Cereb. Cortex 17:2443.
 """
@@ -221,12 +224,14 @@ def main() -> None:
     parser.add_argument("--chunk", type=float, default=20.0, help="seconds per compiled chunk")
     parser.add_argument("--control", action="store_true",
                         help="rewards at random times, not tied to the pairing")
+    parser.add_argument("--rewards-per-min", type=float, default=2.8,
+                        help="reward rate of the control (default: the rewarded run's)")
     parser.add_argument("--out", default=None, help="figure file (png)")
     args = parser.parse_args()
     print(f"distal reward: n = {args.n}, up to {args.minutes} simulated min, seed {args.seed}"
           + (" (control: random rewards)" if args.control else ""))
     result = simulate(n=args.n, minutes=args.minutes, seed=args.seed, chunk_s=args.chunk,
-                      rewarded=not args.control, random_reward_rate=1 / 100_000.0,
+                      rewarded=not args.control, random_reward_rate=args.rewards_per_min / 60_000.0,
                       stop_at_bound=not args.control, verbose=True)
     s, i, j = result["chosen_synapse"]
     print(f"chosen synapse {s} (E{i} -> E{j}): {result['chosen'][0]:.2f} -> "
