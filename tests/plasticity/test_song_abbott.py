@@ -154,6 +154,7 @@ def test_final_weights_are_bimodal(full_run):
     """After 100 s about a fifth to a quarter of the synapses lie in each end decile of
     [0, g_max], and each decile of the middle (0.2 to 0.8 g_max) holds less than half as many
     as either end."""
+
     def trough(hist):  # each decile in 0.2-0.8 g_max below half of either end decile
         return bool(np.all(hist[2:-2] < 0.5 * min(hist[0], hist[-1])))
 

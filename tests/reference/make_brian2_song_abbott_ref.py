@@ -132,15 +132,22 @@ def simulate(duration_s: float, build_dir: str) -> dict:
     dv/dt = ((E_L - v) + g * (E_e - v)) / tau_m : volt
     dg/dt = -g / tau_e : 1
     """
-    neuron = b2.NeuronGroup(2 * N_TRIALS, membrane, threshold="v > v_th", reset="v = v_reset",
-                            method="exponential_euler", namespace=ns)
+    neuron = b2.NeuronGroup(
+        2 * N_TRIALS,
+        membrane,
+        threshold="v > v_th",
+        reset="v = v_reset",
+        method="exponential_euler",
+        namespace=ns,
+    )
     neuron.v = c["E_L"] * b2.mV
     source = b2.PoissonGroup(2 * N_TRIALS * N_INPUTS, rates=RATE * b2.Hz)
     stepwise = _plastic_synapses(source, neuron, 0, False, ns)
     paired = _plastic_synapses(source, neuron, N_TRIALS * N_INPUTS, True, ns)
     spikes = b2.SpikeMonitor(neuron)
-    snapshots = b2.StateMonitor(stepwise, "w", record=np.arange(N_TRIALS * N_INPUTS),
-                                dt=SNAPSHOT_S * b2.second)
+    snapshots = b2.StateMonitor(
+        stepwise, "w", record=np.arange(N_TRIALS * N_INPUTS), dt=SNAPSHOT_S * b2.second
+    )
     b2.run(duration_s * b2.second)
 
     # Synapse k of `stepwise` connects input k to neuron k // N_INPUTS (the order of connect).
@@ -180,11 +187,15 @@ def main() -> None:
         low, high = end_decile_fractions(result[f"{prefix}final_weights"], CONSTANTS["g_max"])
         print(f"{label}:")
         for k in range(N_TRIALS):
-            print(f"  trial {k}: rate {rate[k]:5.2f} Hz, lowest decile {low[k]:.3f}, "
-                  f"highest decile {high[k]:.3f}")
-        print(f"  mean ± sd: lowest {low.mean():.3f} ± {low.std(ddof=1):.3f}, highest "
-              f"{high.mean():.3f} ± {high.std(ddof=1):.3f}, rate {rate.mean():.2f} ± "
-              f"{rate.std(ddof=1):.2f} Hz")
+            print(
+                f"  trial {k}: rate {rate[k]:5.2f} Hz, lowest decile {low[k]:.3f}, "
+                f"highest decile {high[k]:.3f}"
+            )
+        print(
+            f"  mean ± sd: lowest {low.mean():.3f} ± {low.std(ddof=1):.3f}, highest "
+            f"{high.mean():.3f} ± {high.std(ddof=1):.3f}, rate {rate.mean():.2f} ± "
+            f"{rate.std(ddof=1):.2f} Hz"
+        )
     print(f"build and run: {elapsed:.0f} s")
     np.savez_compressed(
         args.out, **result, **{f"p_{k}": v for k, v in CONSTANTS.items()},
