@@ -13,9 +13,12 @@ takes them time-major with the batch as a middle axis. `compile_s` is lowering p
 compilation of one full training step (loss, gradient, Adam update); `step_s` the median wall
 time of the compiled step; `temp_bytes` the compiled program's temporary buffer size from
 `memory_analysis()` (its peak scratch memory: activations and residuals kept for the backward
-pass). BrainPy trains the same network by plain BPTT (`bench/training_brainpy.py`, run with
-`--peer-python`, default this interpreter) when it can import brainpy; otherwise a `skipped`
-line says why.
+pass). With `--train weights` (default) the BPTT modes differentiate and update the three weight
+matrices only, as the BrainPy peer does; `--train all` adds every neuron parameter (per-layer
+`tau_m`, `v_th`, ...; one more gradient reduction per parameter and step). The online mode
+always returns every parameter's gradient. BrainPy trains the same network by plain BPTT
+(`bench/training_brainpy.py`, run with `--peer-python`, default this interpreter) when it can
+import brainpy; otherwise a `skipped` line says why.
 
     python bench/training.py            # T in (100, 500, 2000), batch 64
     python bench/training.py --quick    # T in (20, 50), batch 8
@@ -79,7 +82,16 @@ def _hidden_rate(net, x):
     return jnp.mean(jax.vmap(lambda xs: net.run(xs[:20], dt=DT, layers=[0])[0])(x))
 
 
-def _bptt_value_and_grad(checkpoint_every):
+def _trainable(net, train: str):
+    """Filter spec of the parameters to train: the weight matrices, or every inexact array."""
+    if train == "all":
+        return jax.tree_util.tree_map(eqx.is_inexact_array, net)
+    spec = jax.tree_util.tree_map(lambda _: False, net)
+    return eqx.tree_at(lambda n: [layer.weight for layer in n.layers], spec,
+                       replace=[True] * len(net.layers))
+
+
+def _bptt_value_and_grad(checkpoint_every, spec):
     def loss(net, x, y):
         def one_sample(xs):  # record the readout only: recordings are O(T) memory
             return net.run(xs, dt=DT, checkpoint_every=checkpoint_every, layers=[-1])[0]
@@ -88,7 +100,8 @@ def _bptt_value_and_grad(checkpoint_every):
         return max_over_time_cross_entropy(out, y)
 
     def value_and_grad(net, x, y):
-        value, grads = eqx.filter_value_and_grad(loss)(net, x, y)
+        params, rest = eqx.partition(net, spec)
+        value, grads = jax.value_and_grad(lambda p: loss(eqx.combine(p, rest), x, y))(params)
         return value, grads, _hidden_rate(net, x)
 
     return value_and_grad
@@ -105,30 +118,32 @@ def _online_value_and_grad(net, x, y):  # x time-major: (T, batch, 700)
     return value, grads, _hidden_rate(net, jnp.swapaxes(x[:20], 0, 1))
 
 
-def _training_step(value_and_grad, optimizer, structure):
+def _training_step(value_and_grad, optimizer, structure, spec):
     def step(arrays, opt_state, x, y):
         net = eqx.combine(arrays, structure)
         value, grads, rate = value_and_grad(net, x, y)
-        grads = eqx.filter(grads, eqx.is_inexact_array)
-        updates, opt_state = optimizer.update(grads, opt_state, arrays)
+        grads = eqx.filter(grads, spec)
+        params = eqx.filter(arrays, spec)
+        updates, opt_state = optimizer.update(grads, opt_state, params)
         return eqx.apply_updates(arrays, updates), opt_state, value, rate
 
     return jax.jit(step)
 
 
-def measure(mode: str, steps: int, batch: int, repeats: int) -> dict:
+def measure(mode: str, steps: int, batch: int, repeats: int, train: str = "weights") -> dict:
     net = _network(jax.random.key(0))
+    spec = _trainable(net, "all" if mode == "online" else train)
     arrays, structure = eqx.partition(net, eqx.is_array)
-    optimizer = optax.adam(1.0)
-    opt_state = optimizer.init(eqx.filter(arrays, eqx.is_inexact_array))
+    optimizer = optax.adam(1e-3)  # as the BrainPy peer
+    opt_state = optimizer.init(eqx.filter(arrays, spec))
     x, y = _data(jax.random.key(1), batch, steps)
     if mode == "online":
         value_and_grad = _online_value_and_grad
         x = jnp.swapaxes(x, 0, 1)  # time-major, outside the compiled step
     else:
         k = max(1, round(math.sqrt(steps))) if mode == "bptt_checkpoint" else None
-        value_and_grad = _bptt_value_and_grad(k)
-    step = _training_step(value_and_grad, optimizer, structure)
+        value_and_grad = _bptt_value_and_grad(k, spec)
+    step = _training_step(value_and_grad, optimizer, structure, spec)
     began = time.perf_counter()
     compiled = step.lower(arrays, opt_state, x, y).compile()
     compile_s = time.perf_counter() - began
@@ -145,6 +160,7 @@ def measure(mode: str, steps: int, batch: int, repeats: int) -> dict:
         bench="training",
         simulator="brainsim",
         mode=mode,
+        trained="all" if mode == "online" else train,
         T=steps,
         batch=batch,
         compile_s=round(compile_s, 3),
@@ -163,6 +179,8 @@ def main() -> None:
     parser.add_argument("--steps", nargs="+", type=int, default=None, help="values of T")
     parser.add_argument("--batch", type=int, default=None)
     parser.add_argument("--repeats", type=int, default=None, help="timed steps per point")
+    parser.add_argument("--train", choices=["weights", "all"], default="weights",
+                        help="parameters the BPTT modes train (BrainPy: weights)")
     parser.add_argument("--peer-python", default=sys.executable,
                         help="interpreter that has brainpy installed")
     args = parser.parse_args()
@@ -171,7 +189,7 @@ def main() -> None:
     repeats = args.repeats or (2 if args.quick else 3)
     for t in steps:
         for mode in args.modes:
-            print(json.dumps(measure(mode, t, batch, repeats)), flush=True)
+            print(json.dumps(measure(mode, t, batch, repeats, args.train)), flush=True)
     run_brainpy(args.peer_python, steps, batch, repeats)
 
 
