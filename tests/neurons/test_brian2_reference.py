@@ -16,11 +16,14 @@ import brainsim as bs
 from brainsim.neurons import HH, AdEx, Izhikevich, TraubHH
 
 REFERENCE = pathlib.Path(__file__).resolve().parents[1] / "reference"
+MODELS = {"hh": HH, "traub": TraubHH, "izhikevich": Izhikevich, "adex": AdEx}
+# Single-neuron references are named after their model (the network and plasticity ones not).
 FILES = sorted(
-    path for path in REFERENCE.glob("brian2_*.npz") if not path.name.startswith("brian2_coba")
+    path
+    for path in REFERENCE.glob("brian2_*.npz")
+    if any(path.name.startswith(f"brian2_{model}") for model in MODELS)
 )
 METHODS = {"exponential_euler": "exp_euler", "euler": "euler"}
-MODELS = {"hh": HH, "traub": TraubHH, "izhikevich": Izhikevich, "adex": AdEx}
 
 
 def _model_and_state(ref):
