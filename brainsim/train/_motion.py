@@ -133,21 +133,31 @@ class DelayTapLogistic(eqx.Module):
         self.n_channels, self.n_taps, self.radius = n_channels, n_taps, radius
 
     def logits(self, events: Float[Array, "T n_channels H W"]) -> Float[Array, "T n_out H W"]:
-        """The argument of the sigmoid for every step and position (one causal convolution)."""
+        """The argument of the sigmoid for every step and position (one causal convolution).
+
+        The delay taps are folded into the input channels (the frames `t, t-1, …, t-D+1`
+        stacked), so the sum is one 2-D convolution over the periodic grid, which XLA's CPU
+        backend runs several times faster than the equivalent 3-D one."""
         if jnp.ndim(events) != 4 or jnp.shape(events)[1] != self.n_channels:
             raise ValueError(
                 f"`events` must have shape (T, {self.n_channels}, H, W) (n_channels = "
                 f"{self.n_channels}), got {jnp.shape(events)}; batch with jax.vmap."
             )
-        r = self.radius
-        x = jnp.moveaxis(jnp.asarray(events, self.kernel.dtype), 0, 1)[None]  # (1, C, T, H, W)
-        x = jnp.pad(x, ((0, 0), (0, 0), (0, 0), (r, r), (r, r)), mode="wrap")
-        x = jnp.pad(x, ((0, 0), (0, 0), (self.n_taps - 1, 0), (0, 0), (0, 0)))
+        r, n_taps = self.radius, self.n_taps
+        steps, n_channels, height, width = jnp.shape(events)
+        x = jnp.asarray(events, self.kernel.dtype)
+        x = jnp.pad(x, ((n_taps - 1, 0), (0, 0), (r, r), (r, r)), mode="wrap")
+        x = x.at[: n_taps - 1].set(0.0)  # nothing before the first step
+        # frames[t, tau] = s(t - tau): (T, D, C, H + 2r, W + 2r) -> (T, D C, H + 2r, W + 2r)
+        last = n_taps - 1
+        frames = jnp.stack([x[last - tau : last - tau + steps] for tau in range(n_taps)], axis=1)
+        frames = frames.reshape(steps, n_taps * n_channels, height + 2 * r, width + 2 * r)
+        kernel = jnp.swapaxes(self.kernel, 1, 2)  # (n_out, D, C, k, k) as the frames' channels
+        kernel = kernel.reshape(-1, n_taps * n_channels, 2 * r + 1, 2 * r + 1)
         out = jax.lax.conv_general_dilated(
-            x, self.kernel[:, :, ::-1], (1, 1, 1), "VALID",
-            dimension_numbers=("NCDHW", "OIDHW", "NCDHW"),
-        )  # fmt: skip
-        return jnp.moveaxis(out[0], 1, 0) + self.bias[:, None, None]
+            frames, kernel, (1, 1), "VALID", dimension_numbers=("NCHW", "OIHW", "NCHW")
+        )
+        return out + self.bias[:, None, None]
 
     def __call__(self, events: Float[Array, "T n_channels H W"]) -> Float[Array, "T n_out H W"]:
         """Detection probabilities `p_k(t, y, x)`."""
