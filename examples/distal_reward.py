@@ -16,8 +16,9 @@ summed over those 10 steps, so `learning_rate` 0.01/ms gives the code's
 is one `lax.scan` around `Network.step`, jit-compiled and run in chunks of `--chunk` seconds.
 
 Deviations from the paper's code: the neurons take one forward-Euler step of 1 ms (the code
-takes two 0.5-ms steps for v); STDP sees the presynaptic spike when it is emitted, 1 ms before
-it arrives (the code times it at arrival); repeated rewards wait in at most 8 slots.
+takes two 0.5-ms steps for v: `--half-steps`, i.e. `Izhikevich(method="half_steps")`); STDP
+sees the presynaptic spike when it is emitted, 1 ms before it arrives (the code times it at
+arrival); repeated rewards wait in at most 8 slots.
 
     python examples/distal_reward.py --out distal.png    # default: until the bound, <= 60 min
     python examples/distal_reward.py --control --minutes 25 --out control.png
@@ -44,7 +45,8 @@ NOISE = 6.5              # thalamic input: uniform in [-NOISE, NOISE] per neuron
 
 
 def build_network(seed: int, n: int = 1000, *, m: int = 100, w_init: float = 1.0,
-                  w_chosen: float = 0.0, w_max: float = 4.0, learning_rate: float = 0.01):
+                  w_chosen: float = 0.0, w_max: float = 4.0, learning_rate: float = 0.01,
+                  method: str = "euler"):
     """The network and its chosen E->E synapse `(index, pre, post)`.
 
     As in the paper's code: each excitatory neuron has `m` synapses onto random neurons of
@@ -79,8 +81,8 @@ def build_network(seed: int, n: int = 1000, *, m: int = 100, w_init: float = 1.0
                            pairing="nearest")
     # delay_steps=0: a spike emitted at step k acts on its targets during step k + 1 (1 ms)
     net = bs.Network(
-        {"E": (bs.neurons.Izhikevich.regime("RS"), n_e),
-         "I": (bs.neurons.Izhikevich.regime("FS"), n_i)},
+        {"E": (bs.neurons.Izhikevich.regime("RS", method=method), n_e),
+         "I": (bs.neurons.Izhikevich.regime("FS", method=method), n_i)},
         [
             bs.Projection("E", "E", ee, pulse, current, plasticity=rule),
             bs.Projection("E", "I", ei, pulse, current, plasticity=rule),
@@ -138,7 +140,7 @@ def simulate(*, n: int = 1000, minutes: float = 60.0, seed: int = 0, chunk_s: fl
              learning_rate: float = 0.01, w_chosen: float = 0.0,
              reward: DistalReward | None = None, rewarded: bool = True,
              random_reward_rate: float = 0.0, stop_at_bound: bool = False,
-             verbose: bool = False) -> dict:
+             method: str = "euler", verbose: bool = False) -> dict:
     """Run the closed loop for up to `minutes` of simulated time, in compiled chunks of
     `chunk_s` seconds.
 
@@ -148,10 +150,12 @@ def simulate(*, n: int = 1000, minutes: float = 60.0, seed: int = 0, chunk_s: fl
     `random_reward_rate` per ms. Returns a dict: per-chunk `times` (s), `chosen` weight,
     `mean` and `std` of the other E->E weights (mV), `dopamine` every 10 ms (µM), `rate_e`
     (Hz, per chunk), final `weights` and `others`, and the counts of `rewards` and
-    `pairings`.
+    `pairings`. `method` is the neurons' integrator (`"half_steps"`: the code's two 0.5-ms
+    steps for v).
     """
     reward = DistalReward(window=19.0) if reward is None else reward
-    net, chosen = build_network(seed, n, learning_rate=learning_rate, w_chosen=w_chosen)
+    net, chosen = build_network(seed, n, learning_rate=learning_rate, w_chosen=w_chosen,
+                                method=method)
     w_max = float(net.projections[0].plasticity.w_max)
     n_steps = int(round(chunk_s * 1000 / DT))
     chunk = make_chunk(net, reward, chosen, n_steps, rewarded=rewarded)
@@ -226,13 +230,16 @@ def main() -> None:
                         help="rewards at random times, not tied to the pairing")
     parser.add_argument("--rewards-per-min", type=float, default=2.8,
                         help="reward rate of the control (default: the rewarded run's)")
+    parser.add_argument("--half-steps", action="store_true",
+                        help="the code's two 0.5-ms Euler steps for v (default: one 1-ms step)")
     parser.add_argument("--out", default=None, help="figure file (png)")
     args = parser.parse_args()
     print(f"distal reward: n = {args.n}, up to {args.minutes} simulated min, seed {args.seed}"
           + (" (control: random rewards)" if args.control else ""))
     result = simulate(n=args.n, minutes=args.minutes, seed=args.seed, chunk_s=args.chunk,
                       rewarded=not args.control, random_reward_rate=args.rewards_per_min / 60_000.0,
-                      stop_at_bound=not args.control, verbose=True)
+                      stop_at_bound=not args.control, verbose=True,
+                      method="half_steps" if args.half_steps else "euler")
     s, i, j = result["chosen_synapse"]
     print(f"chosen synapse {s} (E{i} -> E{j}): {result['chosen'][0]:.2f} -> "
           f"{result['chosen'][-1]:.2f} mV (w_max {result['w_max']:.1f}) after "

@@ -32,7 +32,9 @@ class Izhikevich(Neuron):
     `v ≥ v_peak` (30 mV), then `v ← c`, `u ← u + d`. The input `I` is the model's dimensionless
     current (a `Drive`'s `I(v)`), not pA. The named regimes of the paper are available from
     `Izhikevich.regime(name)`. The surrogate sees `(v - v_peak)/(v_peak - c)`. The default method
-    is forward Euler, as in the paper.
+    is forward Euler, as in the paper; `method="half_steps"` is the scheme of Izhikevich's
+    published network code (spnet, daspnet): `v` advances by two Euler steps of `dt/2` with `u`
+    held, then `u` by one step of `dt` from the new `v`.
 
     Args:
         a: time scale of the recovery variable (1/ms, > 0 in the usual regimes).
@@ -40,7 +42,8 @@ class Izhikevich(Neuron):
         c: reset potential (mV), below `v_peak`.
         d: reset increment of `u`.
         v_peak: spike cut-off (mV).
-        spike_fn, method, detach_reset: as for `LIF`.
+        spike_fn, detach_reset: as for `LIF`.
+        method: `"euler"` (default), `"half_steps"` (see above), `"exp_euler"` or `"rk4"`.
 
     Example:
         >>> import brainsim as bs
@@ -96,7 +99,13 @@ class Izhikevich(Neuron):
             du = self.a * (self.b * v - u)
             return dv, du
 
-        v, u = integrate(self.method, derivatives, (state.v, state.u), t, dt)
+        if self.method == "half_steps":
+            v = state.v
+            for k in range(2):
+                v = v + 0.5 * dt * derivatives(t + 0.5 * k * dt, (v, state.u))[0]
+            u = state.u + dt * self.a * (self.b * v - state.u)
+        else:
+            v, u = integrate(self.method, derivatives, (state.v, state.u), t, dt)
         spikes = self.spike_fn((v - self.v_peak) / (self.v_peak - self.c))
         gate = reset_gate(spikes, self.detach_reset)
         v = _reset(v, gate, self.c)

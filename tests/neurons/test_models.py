@@ -56,6 +56,15 @@ CASES = {
     "Izhikevich": Case(
         lambda **k: Izhikevich(**k), 10.0, 0.0, 0.1, "d", (2.0, 4.0, 8.0), ("a", "b")
     ),
+    "Izhikevich_half_steps": Case(
+        lambda **k: Izhikevich(method="half_steps", **k),
+        10.0,
+        0.0,
+        1.0,
+        "d",
+        (2.0, 4.0, 8.0),
+        ("a", "b"),
+    ),
     "HH": Case(
         lambda **k: HH(**k), 10.0, 1.0, 0.01, "g_K", (30.0, 36.0, 40.0), ("g_K", "g_L", "E_L")
     ),
@@ -269,3 +278,28 @@ def test_traub_rates_match_the_published_formulas_in_float64(x64):
         np.testing.assert_allclose(np.asarray(got), want, rtol=1e-12)
     grads = jax.vmap(jax.grad(lambda x: sum(neuron.rates(x))))(jnp.asarray(v))
     assert np.isfinite(np.asarray(grads)).all()
+
+
+def test_izhikevich_half_steps_follow_the_published_network_code(x64):
+    """Two Euler half-steps of v with u held, then u from the new v; spike and reset after."""
+    a, b, c, d = Izhikevich.REGIMES["RS"]
+    neuron = Izhikevich.regime("RS", method="half_steps")
+    currents = np.random.default_rng(0).uniform(0.0, 15.0, 400)
+    v, u, expected = -65.0, b * -65.0, []
+    for current in currents:
+        for _ in range(2):
+            v += 0.5 * (0.04 * v * v + 5 * v + 140 - u + current)
+        u += a * (b * v - u)
+        fired = v >= 30.0
+        expected.append(fired)
+        if fired:
+            v, u = c, u + d
+    state, spikes = neuron.init(1), []
+    step = jax.jit(lambda s, i: neuron.step(s, i, t=0.0, dt=1.0))
+    for current in currents:
+        state, s = step(state, jnp.full(1, current))
+        spikes.append(bool(s[0]))
+    assert sum(expected) > 5
+    assert spikes == expected
+    assert float(state.v[0]) == pytest.approx(v, abs=1e-9)
+    assert float(state.u[0]) == pytest.approx(u, abs=1e-9)
