@@ -30,12 +30,39 @@ def _emit(**fields):
     print(json.dumps(fields), flush=True)
 
 
-def _rates(n_spikes_e: float, n_spikes_i: float, n: int, duration: float) -> dict:
+def _emit_run(
+    model: str,
+    simulator: str,
+    *,
+    n: int,
+    cores: int,
+    dt: float,
+    duration: float,
+    run_s: float,
+    spikes_e: float,
+    spikes_i: float,
+    version: str | None = None,
+    build_s: float | None = None,
+    compile_s: float | None = None,
+) -> None:
+    """One measurement's JSON line: times (s), time per biological second and E/I rates (Hz)
+    from the spike counts of the `duration` ms run."""
     n_e = n * 4 // 5
     bio_s = duration / 1000
-    return dict(
-        rate_E_hz=round(n_spikes_e / n_e / bio_s, 2),
-        rate_I_hz=round(n_spikes_i / (n - n_e) / bio_s, 2),
+    fields = dict(bench=model, simulator=simulator)
+    if version is not None:
+        fields["version"] = version
+    fields.update(n=n, cores=cores, dt_ms=dt, bio_s=bio_s)
+    if build_s is not None:
+        fields["build_s"] = round(build_s, 3)
+    if compile_s is not None:
+        fields["compile_s"] = round(compile_s, 3)
+    _emit(
+        **fields,
+        run_s=round(run_s, 3),
+        s_per_bio_s=round(run_s / bio_s, 3),
+        rate_E_hz=round(spikes_e / n_e / bio_s, 2),
+        rate_I_hz=round(spikes_i / (n - n_e) / bio_s, 2),
     )
 
 
@@ -66,19 +93,11 @@ def run_brainsim(model: str, n: int, duration: float, dt: float, cores: int) -> 
         jax.block_until_ready(result.final_state)
         timings.append(time.perf_counter() - began)
     run_s, compile_s = timings[1], timings[0] - timings[1]
-    _emit(
-        bench=model,
-        simulator="brainsim",
-        n=n,
-        cores=cores,
-        dt_ms=dt,
-        bio_s=duration / 1000,
-        build_s=round(build_s, 3),
-        compile_s=round(compile_s, 3),
-        run_s=round(run_s, 3),
-        s_per_bio_s=round(run_s / (duration / 1000), 3),
-        **_rates(len(result.spikes["E.spikes"]), len(result.spikes["I.spikes"]), n, duration),
-    )
+    _emit_run(
+        model, "brainsim", n=n, cores=cores, dt=dt, duration=duration, run_s=run_s,
+        spikes_e=len(result.spikes["E.spikes"]), spikes_i=len(result.spikes["I.spikes"]),
+        build_s=build_s, compile_s=compile_s,
+    )  # fmt: skip
 
 
 _BRIAN2_COBA = """
@@ -153,18 +172,10 @@ def run_brian2(model: str, n: int, duration: float, dt: float, cores: int) -> No
     began = time.perf_counter()
     b2.device.run(directory=directory, with_output=False)
     run_s = time.perf_counter() - began
-    _emit(
-        bench=model,
-        simulator="brian2_cpp_standalone",
-        n=n,
-        cores=cores,
-        dt_ms=dt,
-        bio_s=duration / 1000,
-        compile_s=round(compile_s, 3),
-        run_s=round(run_s, 3),
-        s_per_bio_s=round(run_s / (duration / 1000), 3),
-        **_rates(monitor_e.num_spikes, monitor_i.num_spikes, n, duration),
-    )
+    _emit_run(
+        model, "brian2_cpp_standalone", n=n, cores=cores, dt=dt, duration=duration, run_s=run_s,
+        spikes_e=monitor_e.num_spikes, spikes_i=monitor_i.num_spikes, compile_s=compile_s,
+    )  # fmt: skip
 
 
 def _brainpy_network(model: str, n: int):
@@ -284,20 +295,11 @@ def run_brainpy(model: str, n: int, duration: float, dt: float, cores: int) -> N
         runner.run(duration)
         timings.append(time.perf_counter() - began)
     run_s, compile_s = timings[1], timings[0] - timings[1]
-    _emit(
-        bench=model,
-        simulator="brainpy",
-        version=bp.__version__,
-        n=n,
-        cores=cores,
-        dt_ms=dt,
-        bio_s=duration / 1000,
-        build_s=round(build_s, 3),
-        compile_s=round(compile_s, 3),
-        run_s=round(run_s, 3),
-        s_per_bio_s=round(run_s / (duration / 1000), 3),
-        **_rates(float(runner.mon["E"].sum()), float(runner.mon["I"].sum()), n, duration),
-    )
+    _emit_run(
+        model, "brainpy", n=n, cores=cores, dt=dt, duration=duration, run_s=run_s,
+        spikes_e=float(runner.mon["E"].sum()), spikes_i=float(runner.mon["I"].sum()),
+        version=bp.__version__, build_s=build_s, compile_s=compile_s,
+    )  # fmt: skip
 
 
 def run_nest(model: str, n: int, duration: float, dt: float, cores: int) -> None:
@@ -339,19 +341,11 @@ def run_nest(model: str, n: int, duration: float, dt: float, cores: int) -> None
     began = time.perf_counter()
     nest.Simulate(duration)
     run_s = time.perf_counter() - began
-    _emit(
-        bench=model,
-        simulator="nest",
-        version=nest.__version__,
-        n=n,
-        cores=cores,
-        dt_ms=dt,
-        bio_s=duration / 1000,
-        build_s=round(build_s, 3),
-        run_s=round(run_s, 3),
-        s_per_bio_s=round(run_s / (duration / 1000), 3),
-        **_rates(recorder_e.n_events, recorder_i.n_events, n, duration),
-    )
+    _emit_run(
+        model, "nest", n=n, cores=cores, dt=dt, duration=duration, run_s=run_s,
+        spikes_e=recorder_e.n_events, spikes_i=recorder_i.n_events, version=nest.__version__,
+        build_s=build_s,
+    )  # fmt: skip
 
 
 _RUNNERS = {
