@@ -12,11 +12,9 @@ import brainsim_ops as bo
 from brainsim._validation import as_param, check_positive
 from brainsim.plasticity._traces import (
     as_modulator,
-    as_spikes,
+    begin_update,
     check_bounds,
-    check_step,
     decay,
-    resolve,
     trace_dtype,
 )
 
@@ -95,11 +93,8 @@ class ErrorModulated(eqx.Module):
         """
         if modulator is None:
             raise ValueError("ErrorModulated.update needs `modulator` (gate × error per readout).")
-        check_step(dt)
-        conn, w = resolve(conn, weights)
         dtype = traces.pre.dtype
-        pre = as_spikes(pre_spikes, conn.n_pre, "pre_spikes", dtype)
-        as_spikes(post_spikes, conn.n_post, "post_spikes", dtype)
+        conn, w, pre, _ = begin_update(conn, weights, pre_spikes, post_spikes, dt, dtype)
         m = as_modulator(modulator, conn.n_post, dtype)
         x = decay(traces.pre, self.tau, dt) + pre
         w = bo.update_cols_on_events(conn, m, self.learning_rate * x, weights=w,

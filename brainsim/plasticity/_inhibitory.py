@@ -10,12 +10,10 @@ import brainsim_ops as bo
 from brainsim._validation import as_param, check_positive
 from brainsim.plasticity._stdp import STDPTraces
 from brainsim.plasticity._traces import (
-    as_spikes,
+    begin_update,
     check_bounds,
-    check_step,
     decay,
     jump,
-    resolve,
     trace_dtype,
 )
 
@@ -83,10 +81,8 @@ class InhibitorySTDP(eqx.Module):
 
         Arguments and returns as in `STDP.update` (`modulator` is ignored).
         """
-        check_step(dt)
-        conn, w = resolve(conn, weights)
-        pre = as_spikes(pre_spikes, conn.n_pre, "pre_spikes", traces.pre.dtype)
-        post = as_spikes(post_spikes, conn.n_post, "post_spikes", traces.post.dtype)
+        conn, w, pre, post = begin_update(conn, weights, pre_spikes, post_spikes, dt,
+                                          traces.pre.dtype)  # fmt: skip
         x_pre = decay(traces.pre, self.tau, dt)
         x_post = decay(traces.post, self.tau, dt)
         bounds = {"w_min": self.w_min, "w_max": self.w_max}

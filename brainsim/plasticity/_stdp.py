@@ -11,13 +11,11 @@ from jaxtyping import Array, Float
 import brainsim_ops as bo
 from brainsim._validation import as_param, check_finite, check_positive
 from brainsim.plasticity._traces import (
-    as_spikes,
+    begin_update,
     check_bounds,
     check_pairing,
-    check_step,
     decay,
     jump,
-    resolve,
     trace_dtype,
 )
 
@@ -150,10 +148,8 @@ class STDP(eqx.Module):
         Returns:
             `(weights, traces)`.
         """
-        check_step(dt)
-        conn, w = resolve(conn, weights)
-        pre = as_spikes(pre_spikes, conn.n_pre, "pre_spikes", traces.pre.dtype)
-        post = as_spikes(post_spikes, conn.n_post, "post_spikes", traces.post.dtype)
+        conn, w, pre, post = begin_update(conn, weights, pre_spikes, post_spikes, dt,
+                                          traces.pre.dtype)  # fmt: skip
         x = decay(traces.pre, self.tau_plus, dt)
         y = decay(traces.post, self.tau_minus, dt)
         bounds = {"w_min": self.w_min, "w_max": self.w_max}

@@ -12,13 +12,11 @@ import brainsim_ops as bo
 from brainsim._validation import as_param, check_positive
 from brainsim.plasticity._traces import (
     as_modulator,
-    as_spikes,
+    begin_update,
     check_bounds,
     check_pairing,
-    check_step,
     decay,
     jump,
-    resolve,
     synapse_shape,
     trace_dtype,
 )
@@ -151,11 +149,8 @@ class EligibilitySTDP(eqx.Module):
         Returns:
             `(weights, traces)`.
         """
-        check_step(dt)
-        conn, w = resolve(conn, weights)
         dtype = traces.pre.dtype
-        pre = as_spikes(pre_spikes, conn.n_pre, "pre_spikes", dtype)
-        post = as_spikes(post_spikes, conn.n_post, "post_spikes", dtype)
+        conn, w, pre, post = begin_update(conn, weights, pre_spikes, post_spikes, dt, dtype)
         release = as_modulator(modulator, conn.n_post, dtype)
         x = decay(traces.pre, self.tau_plus, dt)
         y = decay(traces.post, self.tau_minus, dt)

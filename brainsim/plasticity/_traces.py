@@ -113,3 +113,16 @@ def check_step(dt) -> None:
     array = np.asarray(dt)
     if array.shape != () or not np.isfinite(array) or array < 0:
         raise ValueError(f"`dt` must be a finite scalar >= 0 in ms, got {dt!r}.")
+
+
+def begin_update(conn, weights, pre_spikes, post_spikes, dt, dtype):
+    """The checks and conversions every rule's `update` starts with: `dt` (ms) checked, the
+    connectivity and per-synapse weights (`resolve`), both spike vectors as floats of `dtype`.
+
+    Returns `(conn, weights, pre, post)`.
+    """
+    check_step(dt)
+    conn, w = resolve(conn, weights)
+    pre = as_spikes(pre_spikes, conn.n_pre, "pre_spikes", dtype)
+    post = as_spikes(post_spikes, conn.n_post, "post_spikes", dtype)
+    return conn, w, pre, post

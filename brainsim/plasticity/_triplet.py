@@ -11,13 +11,11 @@ from jaxtyping import Array, Float
 import brainsim_ops as bo
 from brainsim._validation import as_param, check_positive
 from brainsim.plasticity._traces import (
-    as_spikes,
+    begin_update,
     check_bounds,
     check_pairing,
-    check_step,
     decay,
     jump,
-    resolve,
     trace_dtype,
 )
 
@@ -130,10 +128,8 @@ class TripletSTDP(eqx.Module):
 
         Arguments and returns as in `STDP.update` (`modulator` is ignored).
         """
-        check_step(dt)
-        conn, w = resolve(conn, weights)
-        pre = as_spikes(pre_spikes, conn.n_pre, "pre_spikes", traces.r1.dtype)
-        post = as_spikes(post_spikes, conn.n_post, "post_spikes", traces.o1.dtype)
+        conn, w, pre, post = begin_update(conn, weights, pre_spikes, post_spikes, dt,
+                                          traces.r1.dtype)  # fmt: skip
         r1 = decay(traces.r1, self.tau_plus, dt)
         r2 = decay(traces.r2, self.tau_x, dt)
         o1 = decay(traces.o1, self.tau_minus, dt)
