@@ -1,6 +1,10 @@
-"""Shared fixtures: x64 precision for accuracy tests, a headless matplotlib backend."""
+"""Shared fixtures: x64 precision for accuracy tests, a headless matplotlib backend, running an
+example script."""
 
 import os
+import pathlib
+import subprocess
+import sys
 
 import jax
 import pytest
@@ -13,3 +17,26 @@ def x64():
     """Run the test body with 64-bit floats (accuracy and finite-difference tests)."""
     with jax.enable_x64(True):
         yield
+
+
+@pytest.fixture
+def run_example(tmp_path):
+    """`run_example(name, *args, min_bytes=10_000)` runs `examples/<name>.py --out <png> *args`
+    in a fresh interpreter, checks that it exits cleanly and writes a figure of at least
+    `min_bytes`, and returns its stdout."""
+    examples = pathlib.Path(__file__).resolve().parents[1] / "examples"
+
+    def run(name, *args, min_bytes=10_000):
+        out = tmp_path / f"{name}.png"
+        completed = subprocess.run(
+            [sys.executable, str(examples / f"{name}.py"), "--out", str(out), *map(str, args)],
+            capture_output=True,
+            text=True,
+            timeout=300,
+            check=False,
+        )
+        assert completed.returncode == 0, completed.stderr
+        assert out.stat().st_size > min_bytes
+        return completed.stdout
+
+    return run
