@@ -44,9 +44,10 @@ def _emit_run(
     version: str | None = None,
     build_s: float | None = None,
     compile_s: float | None = None,
+    **extra,
 ) -> None:
     """One measurement's JSON line: times (s), time per biological second and E/I rates (Hz)
-    from the spike counts of the `duration` ms run."""
+    from the spike counts of the `duration` ms run, then any `extra` fields."""
     n_e = n * 4 // 5
     bio_s = duration / 1000
     fields = dict(bench=model, simulator=simulator)
@@ -63,6 +64,7 @@ def _emit_run(
         s_per_bio_s=round(run_s / bio_s, 3),
         rate_E_hz=round(spikes_e / n_e / bio_s, 2),
         rate_I_hz=round(spikes_i / (n - n_e) / bio_s, 2),
+        **extra,
     )
 
 
@@ -178,7 +180,10 @@ def run_brian2(model: str, n: int, duration: float, dt: float, cores: int) -> No
     )  # fmt: skip
 
 
-def _brainpy_network(model: str, n: int):
+def _brainpy_network(model: str, n: int, ee_stdp: dict | None = None):
+    """BrainPy's COBA or COBAHH network of `n` neurons; with `ee_stdp` (the constants of
+    `brainsim.plasticity.STDP`: A_plus, A_minus, tau_plus, tau_minus, w_min, w_max) its E->E
+    synapses learn by BrainPy's pair STDP (`STDP_Song2000`)."""
     import brainpy as bp
     import brainpy.math as bm
 
@@ -247,23 +252,42 @@ def _brainpy_network(model: str, n: int):
                 self.E, self.I = bp.dyn.LifRef(n_e, **pars), bp.dyn.LifRef(n - n_e, **pars)
             else:
                 self.E, self.I = TraubHH(n_e), TraubHH(n - n_e)
-            self.projections = [
-                bp.dyn.ProjAlignPostMg2(
-                    pre=pre,
-                    delay=None,
-                    comm=bp.dnn.EventCSRLinear(
-                        bp.conn.FixedProb(80 / n, pre=pre.num, post=post.num), w
-                    ),
-                    syn=bp.dyn.Expon.desc(post.varshape, tau=tau),
-                    out=bp.dyn.COBA.desc(E=E),
-                    post=post,
-                )
-                for pre, w, tau, E in (
-                    (self.E, weights[0], 5.0, 0.0),
-                    (self.I, weights[1], 10.0, -80.0),
-                )
-                for post in (self.E, self.I)
-            ]
+            self.projections = []
+            for pre, w, tau, E in (
+                (self.E, weights[0], 5.0, 0.0),
+                (self.I, weights[1], 10.0, -80.0),
+            ):
+                for post in (self.E, self.I):
+                    conn = bp.conn.FixedProb(80 / n, pre=pre.num, post=post.num)
+                    syn = bp.dyn.Expon.desc(post.varshape, tau=tau)
+                    out = bp.dyn.COBA.desc(E=E)
+                    if ee_stdp is not None and pre is self.E and post is self.E:
+                        projection = bp.dyn.STDP_Song2000(
+                            pre=pre,
+                            delay=None,
+                            comm=bp.dnn.EventCSRLinear(conn, bp.init.Constant(w)),
+                            syn=syn,
+                            out=out,
+                            post=post,
+                            tau_s=ee_stdp["tau_plus"],
+                            tau_t=ee_stdp["tau_minus"],
+                            A1=ee_stdp["A_plus"],
+                            A2=ee_stdp["A_minus"],
+                            W_min=ee_stdp["w_min"],
+                            W_max=ee_stdp["w_max"],
+                        )
+                        # The weights must be a Variable before tracing for in-place updates.
+                        projection.comm.weight = bm.Variable(projection.comm.weight)
+                    else:
+                        projection = bp.dyn.ProjAlignPostMg2(
+                            pre=pre,
+                            delay=None,
+                            comm=bp.dnn.EventCSRLinear(conn, w),
+                            syn=syn,
+                            out=out,
+                            post=post,
+                        )
+                    self.projections.append(projection)
             self.drive = 20.0 if model == "coba" else 0.0
 
         def update(self):

@@ -18,12 +18,10 @@ import subprocess
 import sys
 import time
 
+from coba import _brainpy_network, _emit, _emit_run  # bench/ is this script's folder
+
 # Pair STDP on the E->E weights (0.6 leak units), additive with hard bounds [0, 1.2].
 STDP = dict(A_plus=0.006, A_minus=0.0063, tau_plus=20.0, tau_minus=20.0, w_min=0.0, w_max=1.2)
-
-
-def _emit(**fields):
-    print(json.dumps(fields), flush=True)
 
 
 def run_brainsim(n: int, duration: float, dt: float, cores: int, plastic: bool) -> None:
@@ -49,11 +47,9 @@ def run_brainsim(n: int, duration: float, dt: float, cores: int, plastic: bool) 
         after = result.final_state["synapses"]["E->E"].weights
         fields = dict(w_ee_mean_before=round(float(before.mean()), 4),
                       w_ee_mean_after=round(float(after.mean()), 4))
-    _emit(bench="coba_stdp" if plastic else "coba_static", simulator="brainsim", n=n,
-          cores=cores, dt_ms=dt, bio_s=duration / 1000, compile_s=round(compile_s, 3),
-          run_s=round(run_s, 3), s_per_bio_s=round(run_s / (duration / 1000), 3),
-          rate_E_hz=round(float(result.rate("E.spikes")), 2),
-          rate_I_hz=round(float(result.rate("I.spikes")), 2), **fields)
+    _emit_run("coba_stdp" if plastic else "coba_static", "brainsim", n=n, cores=cores, dt=dt,
+              duration=duration, run_s=run_s, spikes_e=len(result.spikes["E.spikes"]),
+              spikes_i=len(result.spikes["I.spikes"]), compile_s=compile_s, **fields)
 
 
 def run_brainpy(n: int, duration: float, dt: float, cores: int, plastic: bool) -> None:
@@ -62,43 +58,7 @@ def run_brainpy(n: int, duration: float, dt: float, cores: int, plastic: bool) -
 
     bm.set_platform("cpu")
     bm.set_dt(dt)
-    n_e = n * 4 // 5
-    pars = dict(V_rest=-60.0, V_th=-50.0, V_reset=-60.0, tau=20.0, tau_ref=5.0,
-                V_initializer=bp.init.Uniform(-60.0, -50.0))
-
-    class Network(bp.DynamicalSystem):
-        def __init__(self):
-            super().__init__()
-            self.E, self.I = bp.dyn.LifRef(n_e, **pars), bp.dyn.LifRef(n - n_e, **pars)
-            self.projections = []
-            for pre, w, tau, E in ((self.E, 0.6, 5.0, 0.0), (self.I, 6.7, 10.0, -80.0)):
-                for post in (self.E, self.I):
-                    conn = bp.conn.FixedProb(80 / n, pre=pre.num, post=post.num)
-                    if plastic and pre is self.E and post is self.E:
-                        projection = bp.dyn.STDP_Song2000(
-                            pre=pre, delay=None,
-                            comm=bp.dnn.EventCSRLinear(conn, bp.init.Constant(w)),
-                            syn=bp.dyn.Expon.desc(post.varshape, tau=tau),
-                            out=bp.dyn.COBA.desc(E=E), post=post,
-                            tau_s=STDP["tau_plus"], tau_t=STDP["tau_minus"],
-                            A1=STDP["A_plus"], A2=STDP["A_minus"],
-                            W_min=STDP["w_min"], W_max=STDP["w_max"])
-                        # The weights must be a Variable before tracing for in-place updates.
-                        projection.comm.weight = bm.Variable(projection.comm.weight)
-                    else:
-                        projection = bp.dyn.ProjAlignPostMg2(
-                            pre=pre, delay=None, comm=bp.dnn.EventCSRLinear(conn, w),
-                            syn=bp.dyn.Expon.desc(post.varshape, tau=tau),
-                            out=bp.dyn.COBA.desc(E=E), post=post)
-                    self.projections.append(projection)
-
-        def update(self):
-            for projection in self.projections:
-                projection()
-            self.E(20.0)
-            self.I(20.0)
-
-    net = Network()
+    net = _brainpy_network("coba", n, ee_stdp=STDP if plastic else None)
     runner = bp.DSRunner(net, monitors={"E": lambda: bm.sum(net.E.spike),
                                         "I": lambda: bm.sum(net.I.spike)}, progress_bar=False)
     timings = []
@@ -107,13 +67,10 @@ def run_brainpy(n: int, duration: float, dt: float, cores: int, plastic: bool) -
         runner.run(duration)
         timings.append(time.perf_counter() - began)
     run_s, compile_s = timings[1], timings[0] - timings[1]
-    bio_s = duration / 1000
-    _emit(bench="coba_stdp" if plastic else "coba_static", simulator="brainpy",
-          version=bp.__version__, n=n, cores=cores, dt_ms=dt, bio_s=bio_s,
-          compile_s=round(compile_s, 3), run_s=round(run_s, 3),
-          s_per_bio_s=round(run_s / bio_s, 3),
-          rate_E_hz=round(float(runner.mon["E"].sum()) / n_e / bio_s, 2),
-          rate_I_hz=round(float(runner.mon["I"].sum()) / (n - n_e) / bio_s, 2))
+    _emit_run("coba_stdp" if plastic else "coba_static", "brainpy", n=n, cores=cores, dt=dt,
+              duration=duration, run_s=run_s, spikes_e=float(runner.mon["E"].sum()),
+              spikes_i=float(runner.mon["I"].sum()), version=bp.__version__,
+              compile_s=compile_s)
 
 
 def _measure(python, simulator, plastic, args) -> dict | None:
