@@ -231,19 +231,8 @@ def delayed_rows(
             yo = oo + _slot(base, delay[0], n_slots) * n_post
             r = next_active(x, bits, xo, 0, n_rows)
             while r < n_rows:
-                xv = x[xo + r]
-                start = indptr[r]
-                end = indptr[r + 1]
-                if n_w == 1:
-                    v = w[wo] * xv
-                    for s in range(start, end):
-                        out[yo + idx[s]] += v
-                elif has_syn:
-                    for s in range(start, end):
-                        out[yo + idx[s]] += w[wo + syn[s]] * xv
-                else:
-                    for s in range(start, end):
-                        out[yo + idx[s]] += w[wo + s] * xv
+                start, end = indptr[r], indptr[r + 1]
+                _scatter_row(idx, syn, w, out, yo, wo, n_w, has_syn, start, end, x[xo + r])
                 r = next_active(x, bits, xo, r + 1, n_rows)
             continue
         r = next_active(x, bits, xo, 0, n_rows)
