@@ -1,18 +1,19 @@
 """Song, Miller & Abbott (2000): additive STDP on 1000 Poisson inputs makes the weights bimodal.
 
-The experiment is built from the public API (a Poisson population, one conductance-based LIF, a
-plastic `Projection`, `bs.run`) and compared with the Brian2 reference
-`tests/reference/brian2_song_abbott.npz`: 8 independent trials of the same discrete model (see
-`make_brian2_song_abbott_ref.py`). The tolerances come from the reference's trial-to-trial
-spread: if both simulators compute the same model, one brainsim trial minus the mean of `n`
-reference trials has standard deviation `sd sqrt(1 + 1/n)`, and we allow `N_SD = 4` of them.
-Seeds are fixed, so a run is deterministic; 4 standard deviations leave room for random streams
-that differ between platforms. The negative controls check that these tolerances reject a
-wrong depression/potentiation ratio.
+The experiment is the network of `examples/song_miller_abbott.py` (public API only: a Poisson
+population, one conductance-based LIF, a plastic `Projection`), run with `bs.run` and compared
+with the Brian2 reference `tests/reference/brian2_song_abbott.npz`: 8 independent trials of the
+same discrete model (see `make_brian2_song_abbott_ref.py`). The tolerances come from the
+reference's trial-to-trial spread: if both simulators compute the same model, one brainsim
+trial minus the mean of `n` reference trials has standard deviation `sd sqrt(1 + 1/n)`, and we
+allow `N_SD = 4` of them. Seeds are fixed, so a run is deterministic; 4 standard deviations
+leave room for random streams that differ between platforms. The negative controls check that
+these tolerances reject a wrong depression/potentiation ratio.
 """
 
 from __future__ import annotations
 
+import importlib.util
 import pathlib
 
 import jax
@@ -20,7 +21,6 @@ import numpy as np
 import pytest
 
 import brainsim as bs
-import brainsim_ops as bo
 
 REFERENCE = np.load(pathlib.Path(__file__).resolve().parents[1] / "reference"
                     / "brian2_song_abbott.npz")  # fmt: skip
@@ -33,22 +33,24 @@ N_SD = 4.0
 PROJECTION = "inputs->neuron"
 
 
+def _load_example():
+    """examples/song_miller_abbott.py, whose `song_abbott_network` builds the experiment."""
+    path = pathlib.Path(__file__).resolve().parents[2] / "examples" / "song_miller_abbott.py"
+    spec = importlib.util.spec_from_file_location("song_miller_abbott", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
 def _network(key, depression_ratio: float) -> bs.Network:
     """1000 Poisson inputs at 15 Hz onto one LIF (`tau_m dv/dt = (E_L - v) + g (E_e - v)`,
     conductance in units of the leak, so `R = 1`), additive pair STDP with
-    `A_minus = depression_ratio A_plus` and `tau_plus = tau_minus = 20 ms`."""
-    lif = bs.neurons.LIF(tau_m=10.0, v_rest=-74.0, v_th=-54.0, v_reset=-60.0, t_ref=0.0, R=1.0)
-    a_plus = 0.01 * G_MAX
-    stdp = bs.plasticity.STDP(A_plus=a_plus, A_minus=depression_ratio * a_plus, tau_plus=20.0,
-                              tau_minus=20.0, w_min=0.0, w_max=G_MAX)  # fmt: skip
-    weights = jax.random.uniform(key, (N_INPUTS, 1), maxval=G_MAX)
-    projection = bs.Projection("inputs", "neuron", bo.all_to_all(N_INPUTS, 1, weights),
-                               bs.synapses.Exponential(tau=5.0), bs.synapses.Conductance(E=0.0),
-                               plasticity=stdp)  # fmt: skip
-    return bs.Network(
-        {"inputs": (bs.neurons.PoissonSource(rate=RATE), N_INPUTS), "neuron": (lif, 1)},
-        [projection],
-    )
+    `A_minus = depression_ratio A_plus` and `tau_plus = tau_minus = 20 ms`: the example's
+    network with every constant of the experiment given here."""
+    return _load_example().song_abbott_network(
+        key, n_inputs=N_INPUTS, rate=RATE, g_max=G_MAX, A_plus=0.01 * G_MAX,
+        depression_ratio=depression_ratio,
+    )  # fmt: skip
 
 
 def _fractions(w) -> tuple[np.ndarray, np.ndarray]:
