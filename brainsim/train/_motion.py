@@ -146,8 +146,8 @@ class DelayTapLogistic(eqx.Module):
         r, n_taps = self.radius, self.n_taps
         steps, n_channels, height, width = jnp.shape(events)
         x = jnp.asarray(events, self.kernel.dtype)
-        x = jnp.pad(x, ((n_taps - 1, 0), (0, 0), (r, r), (r, r)), mode="wrap")
-        x = x.at[: n_taps - 1].set(0.0)  # nothing before the first step
+        x = jnp.pad(x, ((0, 0), (0, 0), (r, r), (r, r)), mode="wrap")  # periodic edges
+        x = jnp.pad(x, ((n_taps - 1, 0), (0, 0), (0, 0), (0, 0)))  # nothing before step 0
         # frames[t, tau] = s(t - tau): (T, D, C, H + 2r, W + 2r) -> (T, D C, H + 2r, W + 2r)
         last = n_taps - 1
         frames = jnp.stack([x[last - tau : last - tau + steps] for tau in range(n_taps)], axis=1)
