@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import math
 from typing import NamedTuple
 
 import equinox as eqx
@@ -28,25 +27,18 @@ class HHState(NamedTuple):
     n: Float[Array, " n"]
 
 
-def _vtrap(
-    x: Float[Array, "*s"], exp_neg_x: Float[Array, "*s"] | None = None
-) -> Float[Array, "*s"]:
+def _vtrap(x: Float[Array, "*s"]) -> Float[Array, "*s"]:
     """`x / (1 - exp(-x))`, finite (with a finite gradient) at the removable singularity x = 0.
 
     A Taylor polynomial for `|x| < 0.02` (truncation below 1e-15), elsewhere the formula with
     `exp` (rounding about `eps / |x|`, at most 1e-14 in float64), which XLA's CPU backend
-    evaluates faster than `expm1`. A caller that already holds `exp(-x)` passes it as
-    `exp_neg_x` and saves the exponential.
+    evaluates faster than `expm1`.
     """
     small = jnp.abs(x) < 0.02
     x_safe = jnp.where(small, 1.0, x)
-    if exp_neg_x is None:
-        exp_neg_x = jnp.exp(-x_safe)
-    else:
-        exp_neg_x = jnp.where(small, 0.5, exp_neg_x)
     x2 = x * x
     series = 1.0 + x / 2.0 + x2 / 12.0 - x2 * x2 / 720.0
-    return jnp.where(small, series, x_safe / (1.0 - exp_neg_x))
+    return jnp.where(small, series, x_safe / (1.0 - jnp.exp(-x_safe)))
 
 
 def _gating(alpha, beta, x):
@@ -215,14 +207,12 @@ class TraubHH(_HHBase):
     def rates(self, v):
         """The six rate functions α_m, β_m, α_h, β_h, α_n, β_n (1/ms) at `v` (mV)."""
         u = v - self.V_T
-        # beta_m, beta_h and alpha_n share one exponential, exp((40 - u) / 5).
-        e40 = jnp.exp((40.0 - u) / 5.0)
         return (
             1.28 * _vtrap((u - 13.0) / 4.0),
-            1.4 * _vtrap((40.0 - u) / 5.0, 1.0 / e40),
+            1.4 * _vtrap((40.0 - u) / 5.0),
             0.128 * jnp.exp((17.0 - u) / 18.0),
-            4.0 / (1.0 + e40),
-            0.16 * _vtrap((u - 15.0) / 5.0, e40 * math.exp(-5.0)),
+            4.0 / (1.0 + jnp.exp((40.0 - u) / 5.0)),
+            0.16 * _vtrap((u - 15.0) / 5.0),
             0.5 * jnp.exp((10.0 - u) / 40.0),
         )
 
