@@ -23,12 +23,14 @@ from ._delayed import event_scatter_delayed, ring_pop
 from ._native import native_available
 from ._operators import event_matmat, event_matvec, matvec
 from ._plasticity import update_cols_on_events, update_rows_on_events
+from ._spatial import distance_prob, grid_positions
 
 __all__ = [
     "CSR",
     "ELL",
     "Dense",
     "all_to_all",
+    "distance_prob",
     "event_matmat",
     "event_matvec",
     "event_scatter_delayed",
@@ -37,6 +39,7 @@ __all__ = [
     "fixed_prob",
     "from_edges",
     "get_backend",
+    "grid_positions",
     "matvec",
     "native_available",
     "one_to_one",
