@@ -9,6 +9,7 @@ fields: differentiable and `vmap`-able. Rules compose with `chain` and `clip`. T
 rate rules `Oja` and `Subspace` act on dense weights and activity vectors: `update(W, x) -> W`.
 """
 
+from brainsim.plasticity._astro_stdp import AstroSTDP, AstroSTDPState
 from brainsim.plasticity._compose import Chain, Clip, chain, clip
 from brainsim.plasticity._distal_reward import DistalReward, DistalRewardState
 from brainsim.plasticity._error_modulated import ErrorModulated, ErrorModulatedTraces
@@ -30,6 +31,8 @@ __all__ = [
     "ErrorModulated",
     "ErrorModulatedTraces",
     "InhibitorySTDP",
+    "AstroSTDP",
+    "AstroSTDPState",
     "Oja",
     "Subspace",
     "Chain",
