@@ -6,6 +6,7 @@ surrogate gradients.
 """
 
 from brainsim import (
+    astro,
     benchmarks,
     integrators,
     neurons,
@@ -23,6 +24,7 @@ from brainsim.network import Network, Projection
 __version__ = "0.1.0"
 
 __all__ = [
+    "astro",
     "benchmarks",
     "integrators",
     "neurons",

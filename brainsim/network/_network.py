@@ -10,6 +10,7 @@ import jax
 import jax.numpy as jnp
 from jaxtyping import PRNGKeyArray
 
+from brainsim.astro._base import check_astrocyte_population
 from brainsim.network._projection import Projection
 from brainsim.neurons import Drive
 from brainsim.neurons._base import as_drive
@@ -17,8 +18,30 @@ from brainsim.neurons._base import as_drive
 _RESERVED = ("synapses", "step", "modulators")
 
 
-def _add(a: Drive, b: Drive) -> Drive:
-    return Drive(I=a.I + b.I, g=a.g + b.g, g_E=a.g_E + b.g_E)
+def _add(a, b):
+    """Sum of two partial inputs of one population (`None` is no input; a plain current joins
+    a `Drive`; inputs of other kinds, e.g. `AstrocyteDrive`, add field by field)."""
+    if a is None:
+        return b
+    if b is None:
+        return a
+    if isinstance(a, Drive) or isinstance(b, Drive):
+        a, b = as_drive(a), as_drive(b)
+    if type(a) is not type(b):
+        raise TypeError(f"cannot add inputs of kinds {type(a).__name__} and {type(b).__name__}.")
+    if isinstance(a, tuple):
+        return type(a)(*(x + y for x, y in zip(a, b, strict=True)))
+    return a + b
+
+
+def _clock_steps(name: str, period, dt) -> int:
+    """Steps of `dt` ms per update of a population on a clock of `period` ms."""
+    steps = round(float(period) / float(dt))
+    if steps < 1 or abs(steps * float(dt) - float(period)) > 1e-6 * float(period):
+        raise ValueError(
+            f"`clocks[{name!r}]` = {period} ms is not a whole multiple of the run's dt = {dt} ms."
+        )
+    return steps
 
 
 class Network(eqx.Module):
@@ -36,9 +59,23 @@ class Network(eqx.Module):
     was at the start of the step, all populations advance, then this step's spikes are delivered
     (arriving after their delay) and the synaptic kinetics advance.
 
+    Astrocyte populations (`brainsim.astro`) join as populations too. Couplings that are not
+    spike-driven projections (gap junctions between astrocytes, an astrocyte's slow inward
+    current onto neurons) go in `couplings`: each has a `target` population and a
+    `drive(state)` computed from the network state at the start of the step. A projection whose
+    `stp` is a `brainsim.astro.TripartiteRelease` sees the `G_A` of its astrocyte population at
+    the start of the step and, in closed loop, feeds its astrocytes the neurotransmitter `Y_S`.
+
+    A population on a slower clock (`clocks={"A": 10.0}`: every 10 ms) advances by the whole
+    period in one step every `period / dt` steps, with the inputs of that step (as Brian2 does
+    for a group with its own `dt`); its outputs are zero in the other steps.
+
     Args:
-        populations: `{name: (model, n)}`: a neuron model (or spike source) and its size.
+        populations: `{name: (model, n)}`: a neuron model (or spike source, or astrocyte
+            model) and its size.
         projections: `Projection`s between these populations.
+        couplings: other couplings (`brainsim.astro.GapJunctions`, ...).
+        clocks: `{name: period}`: update periods (ms) of populations slower than the run's dt.
 
     Example:
         >>> import jax, brainsim as bs, brainsim_ops as bo
@@ -52,9 +89,16 @@ class Network(eqx.Module):
     models: dict[str, Any]
     sizes: dict[str, int] = eqx.field(static=True)
     projections: tuple[Projection, ...]
+    couplings: tuple[Any, ...]
+    clocks: dict[str, float] = eqx.field(static=True)
 
     def __init__(
-        self, populations: Mapping[str, tuple[Any, int]], projections: Sequence[Projection] = ()
+        self,
+        populations: Mapping[str, tuple[Any, int]],
+        projections: Sequence[Projection] = (),
+        couplings: Sequence[Any] = (),
+        *,
+        clocks: Mapping[str, float] | None = None,
     ):
         if not isinstance(populations, Mapping) or not populations:
             raise TypeError("`populations` must be a non-empty dict {name: (model, n)}.")
@@ -92,7 +136,28 @@ class Network(eqx.Module):
             if proj.name in names:
                 raise ValueError(f"two projections are named {proj.name!r}; give `name=`.")
             names.add(proj.name)
+        projections = [_bind_glia(proj, models, sizes) for proj in projections]
+        for coupling in couplings:
+            if not (hasattr(coupling, "target") and hasattr(coupling, "drive")):
+                raise TypeError(
+                    "`couplings` must hold objects with a `target` population and "
+                    f"`drive(state)` (e.g. brainsim.astro.GapJunctions), got {coupling!r}."
+                )
+            if coupling.target not in sizes:
+                raise ValueError(
+                    f"coupling {type(coupling).__name__}: target population "
+                    f"{coupling.target!r} is not one of {sorted(sizes)}."
+                )
+            if hasattr(coupling, "check"):
+                coupling.check(models, sizes)
+        clocks = dict(clocks or {})
+        for name, period in clocks.items():
+            if name not in sizes:
+                raise ValueError(f"`clocks` names {name!r}, not one of {sorted(sizes)}.")
+            if not (isinstance(period, int | float) and period > 0):
+                raise ValueError(f"`clocks[{name!r}]` must be a positive period in ms.")
         self.models, self.sizes, self.projections = models, sizes, tuple(projections)
+        self.couplings, self.clocks = tuple(couplings), clocks
 
     def init(self, key: PRNGKeyArray | None = None) -> dict:
         """Initial state; with a key, each population's `init` receives its own subkey.
@@ -123,14 +188,39 @@ class Network(eqx.Module):
                 f"`inputs['modulators']` names {sorted(set(modulators) - plastic)}, which are "
                 f"not plastic projections (plastic: {sorted(plastic)})."
             )
-        drives = dict(inputs)
-        for proj in self.projections:
-            v_post = getattr(state[proj.post], "v", None)
-            synaptic = proj.drive(state["synapses"][proj.name], v_post)
-            drives[proj.post] = _add(as_drive(drives.get(proj.post)), synaptic)
+
+        def drive_of(name):
+            total = inputs.get(name)
+            for proj in self.projections:
+                if proj.post == name:
+                    v_post = getattr(state[name], "v", None)
+                    total = _add(total, proj.drive(state["synapses"][proj.name], v_post))
+                if proj.synapse_release and proj.stp.listen and proj.stp.astrocytes == name:
+                    total = _add(total, proj.stp.astrocyte_drive(state["synapses"][proj.name].stp))
+            for coupling in self.couplings:
+                if coupling.target == name:
+                    total = _add(total, coupling.drive(state))
+            return total
+
         new_state, spikes = {}, {}
         for name, model in self.models.items():
-            new_state[name], spikes[name] = model.step(state[name], drives.get(name), t=t, dt=dt)
+            if name not in self.clocks:
+                new_state[name], spikes[name] = model.step(state[name], drive_of(name), t=t, dt=dt)
+                continue
+            every = _clock_steps(name, self.clocks[name], dt)
+
+            def advance(s, name=name, model=model, every=every):
+                return model.step(s, drive_of(name), t=t, dt=every * dt)
+
+            _, out_shape = jax.eval_shape(advance, state[name])
+            new_state[name], spikes[name] = jax.lax.cond(
+                state["step"] % every == 0,
+                advance,
+                lambda s, out_shape=out_shape: (
+                    s, jax.tree.map(lambda o: jnp.zeros(o.shape, o.dtype), out_shape)
+                ),
+                state[name],
+            )
         new_state["synapses"] = {
             proj.name: proj.step(
                 state["synapses"][proj.name],
@@ -139,8 +229,18 @@ class Network(eqx.Module):
                 dt=dt,
                 post_spikes=spikes[proj.post],
                 modulator=modulators.get(proj.name),
+                glia=state[proj.stp.astrocytes].G_A if proj.synapse_release else None,
             )
             for proj in self.projections
         }
         new_state["step"] = state["step"] + 1
         return new_state, spikes
+
+
+def _bind_glia(proj: Projection, models: dict, sizes: dict) -> Projection:
+    """A projection with a tripartite `stp` bound to the size of its astrocyte population."""
+    if not proj.synapse_release:
+        return proj
+    check_astrocyte_population(proj.stp.astrocytes, models, f"projection {proj.name!r}")
+    bound = proj.stp.bind(proj.conn, sizes[proj.stp.astrocytes])
+    return eqx.tree_at(lambda p: p.stp, proj, bound)

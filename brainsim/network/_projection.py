@@ -16,7 +16,7 @@ from brainsim.network._delays import (
     parse_delay,
 )
 from brainsim.neurons import Drive
-from brainsim.synapses import Conductance, Exponential, TsodyksMarkram
+from brainsim.synapses import Conductance, Exponential
 
 
 class ProjectionState(NamedTuple):
@@ -55,7 +55,8 @@ class Projection(eqx.Module):
             one per synapse (by the connectivity's synapse order). 0 = no delay.
         delay_per: `"projection"`, `"pre"` or `"synapse"`; inferred from the shape of
             `delay_steps` unless ambiguous.
-        stp: optional `TsodyksMarkram` short-term plasticity.
+        stp: optional short-term plasticity: `TsodyksMarkram` (per presynaptic neuron), or a
+            `brainsim.astro.TripartiteRelease` (per synapse, modulated by astrocytes; no delay).
         plasticity: optional long-term plasticity rule (`brainsim.plasticity.STDP`, ...).
         name: name of the projection (default `"pre->post"`).
 
@@ -72,7 +73,7 @@ class Projection(eqx.Module):
     kinetics: Any
     output: Any
     delay_steps: Int[Array, ...] | None
-    stp: TsodyksMarkram | None
+    stp: Any
     plasticity: Any
     delay_per: str | None = eqx.field(static=True)
     max_delay: int = eqx.field(static=True)
@@ -88,7 +89,7 @@ class Projection(eqx.Module):
         *,
         delay_steps=0,
         delay_per: str | None = None,
-        stp: TsodyksMarkram | None = None,
+        stp=None,
         plasticity=None,
         name: str | None = None,
     ):
@@ -122,6 +123,18 @@ class Projection(eqx.Module):
             self.delay_per, self.delay_steps = mode, steps
         if mode == "synapse" and not isinstance(conn, bo.CSR):
             raise TypeError("per-synapse delays need a CSR connectivity (`conn`).")
+        if self.synapse_release:
+            if self.delay_per is not None:
+                raise ValueError(
+                    f"projection {self.name!r}: a TripartiteRelease (`stp`) delivers without "
+                    "delay; give `delay_steps=0`."
+                )
+            self.stp = stp.bind(conn)
+
+    @property
+    def synapse_release(self) -> bool:
+        """Whether `stp` keeps state per synapse (a `brainsim.astro.TripartiteRelease`)."""
+        return hasattr(self.stp, "deliver")
 
     def init(self, dtype=None) -> ProjectionState:
         """Empty synapses: zero kinetics, an empty delay ring, rested STP."""
@@ -131,7 +144,9 @@ class Projection(eqx.Module):
             delay = init_delay(
                 self.delay_per, self.max_delay, self.conn.n_pre, self.conn.n_post, dtype
             )
-        stp = None if self.stp is None else self.stp.init(self.conn.n_pre)
+        stp = None
+        if self.stp is not None:
+            stp = self.stp.init(self.conn if self.synapse_release else self.conn.n_pre)
         weights = traces = None
         if self.plasticity is not None:
             weights = jnp.broadcast_to(self.conn.weights, self.conn.synapse_shape)
@@ -157,10 +172,11 @@ class Projection(eqx.Module):
         dt,
         post_spikes=None,
         modulator=None,
+        glia=None,
     ) -> ProjectionState:
         """With plasticity, first update the weights from `pre_spikes` and `post_spikes` (and
         `modulator`); then deliver this step's presynaptic spikes and advance the kinetics by
-        `dt` ms."""
+        `dt` ms. `glia` is the gliotransmitter (µM per astrocyte) seen by a tripartite `stp`."""
         weights, traces = state.weights, state.plasticity
         if self.plasticity is not None:
             if post_spikes is None:
@@ -170,21 +186,20 @@ class Projection(eqx.Module):
                 modulator=modulator,
             )  # fmt: skip
         conn = self.conn if weights is None else self.conn.with_weights(weights)
-        events = pre_spikes
-        stp = state.stp
-        if self.stp is not None:
-            stp, events = self.stp.step(stp, pre_spikes, dt=dt)
-        delay = state.delay
-        if self.delay_per is None:
-            arriving = bo.event_matvec(events, conn)
-        else:
-            delay, arriving = deliver(
-                self.delay_per,
-                self.delay_steps,
-                delay,
-                events,
-                conn,
-                step_index,
+        stp, delay = state.stp, state.delay
+        if self.synapse_release:
+            stp, arriving = self.stp.deliver(
+                stp, pre_spikes, conn, G_A=glia, step_index=step_index, dt=dt
             )
+        else:
+            events = pre_spikes
+            if self.stp is not None:
+                stp, events = self.stp.step(stp, pre_spikes, dt=dt)
+            if self.delay_per is None:
+                arriving = bo.event_matvec(events, conn)
+            else:
+                delay, arriving = deliver(
+                    self.delay_per, self.delay_steps, delay, events, conn, step_index
+                )
         kinetics = self.kinetics.step(state.kinetics, arriving, dt=dt)
         return ProjectionState(kinetics, delay, stp, weights, traces)

@@ -1,0 +1,29 @@
+"""Astrocytes: neuron–glia models as pure state transitions.
+
+- `GChI`: the G-ChI astrocyte (Ca²⁺, IP3R de-inactivation, IP3 with PLCβ/PLCδ production and
+  IP3-3K/IP-5P degradation, receptors, gliotransmitter release), RK4, Euler or stochastic
+  Milstein.
+- `TripartiteRelease`: Tsodyks–Markram release whose resting probability is lowered (or
+  raised) by presynaptic gliotransmitter receptors; the `stp` of a `Projection`.
+- `GapJunctions`: IP3 exchange between astrocytes, with `ring_edges` and `lattice_edges`.
+
+Astrocyte populations live in a `Network` like neurons (`{"A": (GChI(...), 3200)}`), on their
+own clock if wanted (`Network(..., clocks={"A": 10.0})`).
+"""
+
+from brainsim.astro._base import Astrocyte
+from brainsim.astro._gap_junctions import GapJunctions, lattice_edges, ring_edges
+from brainsim.astro._gchi import AstrocyteDrive, GChI, GChIState
+from brainsim.astro._tripartite import TripartiteRelease, TripartiteState
+
+__all__ = [
+    "Astrocyte",
+    "AstrocyteDrive",
+    "GChI",
+    "GChIState",
+    "GapJunctions",
+    "TripartiteRelease",
+    "TripartiteState",
+    "lattice_edges",
+    "ring_edges",
+]
