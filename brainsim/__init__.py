@@ -6,6 +6,7 @@ surrogate gradients.
 """
 
 from brainsim import (
+    analysis,
     astro,
     benchmarks,
     integrators,
@@ -24,6 +25,7 @@ from brainsim.network import Network, Projection
 __version__ = "0.1.0"
 
 __all__ = [
+    "analysis",
     "astro",
     "benchmarks",
     "integrators",
