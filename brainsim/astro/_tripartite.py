@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from typing import Literal, NamedTuple
 
 import equinox as eqx
@@ -159,10 +160,12 @@ class TripartiteRelease(eqx.Module):
                              f"population {self.astrocytes!r} has {n} astrocytes.")  # fmt: skip
         full = np.broadcast_to(index, (conn.n_syn,))
         indptr = np.asarray(conn.indptr)
-        return eqx.tree_at(
-            lambda r: (r.astrocyte_index, r.n_astrocytes, r.max_row),
+        # `n_astrocytes` and `max_row` are static fields, which `eqx.tree_at` cannot replace
+        return dataclasses.replace(
             self,
-            (jnp.asarray(full, jnp.int32), n, int(np.diff(indptr).max(initial=0))),
+            astrocyte_index=np.asarray(full),
+            n_astrocytes=n,
+            max_row=int(np.diff(indptr).max(initial=0)),
         )
 
     def init(self, conn, *, u: float = 0.0, x: float = 1.0) -> TripartiteState:
