@@ -115,17 +115,18 @@ class TripartiteRelease(eqx.Module):
                  n_astrocytes: int | None = None, max_row: int = -1):  # fmt: skip
         if not isinstance(astrocytes, str) or not astrocytes:
             raise TypeError(f"`astrocytes` must be a population name, got {astrocytes!r}.")
-        index = np.asarray(astrocyte_index)
-        if not np.issubdtype(index.dtype, np.integer) or index.ndim > 1:
+        concrete = not isinstance(astrocyte_index, jax.core.Tracer)
+        index = np.asarray(astrocyte_index) if concrete else astrocyte_index
+        if not jnp.issubdtype(index.dtype, jnp.integer) or index.ndim > 1:
             raise ValueError("`astrocyte_index` must be an int or a 1-D int array (one astrocyte "
                              "per synapse, -1 for none).")  # fmt: skip
-        if index.size and index.min() < -1:
+        if concrete and index.size and index.min() < -1:
             raise ValueError(f"`astrocyte_index` must be >= -1, got {index.min()}.")
         if signal not in ("mean", "sum"):
             raise ValueError(f"`signal` must be 'mean' or 'sum', got {signal!r}.")
         if not isinstance(max_events, int) or max_events < 1:
             raise ValueError(f"`max_events` must be a positive int, got {max_events!r}.")
-        bound = int(index.max(initial=-1)) + 1
+        bound = int(index.max(initial=-1)) + 1 if concrete else 0
         n_astrocytes = bound if n_astrocytes is None else n_astrocytes
         if n_astrocytes < bound:
             raise ValueError(f"`astrocyte_index` refers to astrocyte {bound - 1}, but there are "
@@ -150,7 +151,7 @@ class TripartiteRelease(eqx.Module):
         """This release configured for `conn` (a CSR) and a population of `n_astrocytes`."""
         if not isinstance(conn, bo.CSR):
             raise TypeError("a TripartiteRelease needs a CSR connectivity (`conn`).")
-        index = np.asarray(self.astrocyte_index)
+        index = self.astrocyte_index
         if index.ndim == 1 and index.shape != (conn.n_syn,):
             raise ValueError(f"`astrocyte_index` has {index.shape[0]} entries, but the "
                              f"connectivity has {conn.n_syn} synapses.")  # fmt: skip
@@ -158,14 +159,13 @@ class TripartiteRelease(eqx.Module):
         if n < self.n_astrocytes:
             raise ValueError(f"`astrocyte_index` refers to astrocyte {self.n_astrocytes - 1}, but "
                              f"population {self.astrocytes!r} has {n} astrocytes.")  # fmt: skip
-        full = np.broadcast_to(index, (conn.n_syn,))
-        indptr = np.asarray(conn.indptr)
-        # `n_astrocytes` and `max_row` are static fields, which `eqx.tree_at` cannot replace
+        if isinstance(conn.indptr, jax.core.Tracer):
+            raise ValueError("bind a TripartiteRelease to a concrete connectivity (outside jit).")
         return dataclasses.replace(
             self,
-            astrocyte_index=np.asarray(full),
+            astrocyte_index=jnp.broadcast_to(index, (conn.n_syn,)),
             n_astrocytes=n,
-            max_row=int(np.diff(indptr).max(initial=0)),
+            max_row=int(np.diff(np.asarray(conn.indptr)).max(initial=0)),
         )
 
     def init(self, conn, *, u: float = 0.0, x: float = 1.0) -> TripartiteState:
@@ -232,7 +232,7 @@ class TripartiteRelease(eqx.Module):
         Gamma_inf = self.O_G * G / jnp.where(rate > 0, rate, 1.0)
         Gamma = Gamma_inf + (state.Gamma_S - Gamma_inf) * jnp.exp(-rate * dt_s)
         Y = state.Y_S * jnp.exp(-self.Omega_c * dt_s)
-        now = step_index + 1
+        now = jnp.asarray(step_index + 1, jnp.int32)
         spikes = jnp.asarray(pre_spikes, state.u.dtype)
         weights = jnp.broadcast_to(conn.flat_weights(), (conn.n_syn,))
         slots = self._slots()
