@@ -24,11 +24,13 @@ from ._native import native_available
 from ._operators import event_matmat, event_matvec, matvec
 from ._plasticity import update_cols_on_events, update_rows_on_events
 from ._spatial import distance_prob, grid_positions
+from ._tripartite import Tripartite, tripartite_bernoulli_with_pool
 
 __all__ = [
     "CSR",
     "ELL",
     "Dense",
+    "Tripartite",
     "all_to_all",
     "distance_prob",
     "event_matmat",
@@ -45,6 +47,7 @@ __all__ = [
     "one_to_one",
     "ring_pop",
     "set_backend",
+    "tripartite_bernoulli_with_pool",
     "update_cols_on_events",
     "update_rows_on_events",
     "use_backend",

@@ -14,14 +14,33 @@ own clock if wanted (`Network(..., clocks={"A": 10.0})`).
 from brainsim.astro._base import Astrocyte
 from brainsim.astro._gap_junctions import GapJunctions, lattice_edges, ring_edges
 from brainsim.astro._gchi import AstrocyteDrive, GChI, GChIState
+from brainsim.astro._lr1994 import AstrocyteLR1994, IP3Input, LR1994Drive, LR1994State
+from brainsim.astro._sic import SlowInwardCurrent
 from brainsim.astro._tripartite import TripartiteRelease, TripartiteState
+from brainsim.neurons._aeif_astro import (
+    AEIFAstroInput,
+    AEIFAstroState,
+    AEIFCondAlphaAstro,
+    AlphaSpikeInput,
+    Instantaneous,
+)
 
 __all__ = [
+    "AEIFAstroInput",
+    "AEIFAstroState",
+    "AEIFCondAlphaAstro",
+    "AlphaSpikeInput",
     "Astrocyte",
     "AstrocyteDrive",
+    "AstrocyteLR1994",
     "GChI",
     "GChIState",
     "GapJunctions",
+    "IP3Input",
+    "Instantaneous",
+    "LR1994Drive",
+    "LR1994State",
+    "SlowInwardCurrent",
     "TripartiteRelease",
     "TripartiteState",
     "lattice_edges",
