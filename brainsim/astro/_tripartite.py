@@ -60,9 +60,10 @@ class TripartiteRelease(eqx.Module):
     kept once per astrocyte; the astrocyte needs only the sum (or mean) of its synapses' `Y_S`,
     which decays with one rate, so that sum is kept per astrocyte too; `u_S` and `x_S` are
     touched only for the synapses of neurons that spiked, decayed over the time since their
-    last spike. Per step the cost is O(n_astro) plus O(synapses of spiking neurons) (up to
-    `max_events` spiking presynaptic neurons per step; beyond that, one pass over all synapses
-    gives the same result).
+    last spike. Per step the cost is O(n_astro) plus O(synapses of spiking neurons), taken in
+    chunks of `max_events` spiking presynaptic neurons. With `max_events >= n_pre` a step is
+    one pass (reverse-mode `grad` needs this: the chunk loop is a `while_loop`, which JAX
+    differentiates only in forward mode); smaller values serve long simulations.
 
     With `listen=True` (closed loop) the astrocytes receive `Y_S` (their synapses' mean, or sum
     with `signal="sum"`) as `AstrocyteDrive.Y_S`; with `listen=False` (open loop) they only
@@ -80,7 +81,8 @@ class TripartiteRelease(eqx.Module):
         Omega_c: neurotransmitter clearance rate (1/s).
         listen: whether the astrocytes receive the synapses' neurotransmitter (closed loop).
         signal: `"mean"` (the astrocyte sees its synapses' mean `Y_S`) or `"sum"`.
-        max_events: spiking presynaptic neurons handled event-driven per step (static).
+        max_events: spiking presynaptic neurons handled per chunk (static; `>= n_pre` for
+            reverse-mode gradients).
 
     Example:
         >>> import jax, numpy as np, brainsim as bs, brainsim_ops as bo
@@ -202,8 +204,9 @@ class TripartiteRelease(eqx.Module):
     def synapse_values(self, state: TripartiteState, conn, step_count, *, dt):
         """`(u_S, x_S)` of every synapse after `step_count` steps of `dt` ms (decayed to then)."""
         indptr, _, storage = _positions(conn)
-        pre = rows_of_positions(indptr, conn.n_syn)
-        pre_of_syn = jnp.zeros((conn.n_syn,), jnp.int32).at[storage].set(pre)
+        pre_of_syn = rows_of_positions(indptr, conn.n_syn)
+        if storage is not None:
+            pre_of_syn = jnp.zeros_like(pre_of_syn).at[storage].set(pre_of_syn)
         elapsed = (step_count - state.last[pre_of_syn]) * dt * _PER_S
         u = state.u * jnp.exp(-self.Omega_f * elapsed)
         x = 1.0 + (state.x - 1.0) * jnp.exp(-self.Omega_d * elapsed)
@@ -234,67 +237,70 @@ class TripartiteRelease(eqx.Module):
         Y = state.Y_S * jnp.exp(-self.Omega_c * dt_s)
         now = jnp.asarray(step_index + 1, jnp.int32)
         spikes = jnp.asarray(pre_spikes, state.u.dtype)
-        weights = jnp.broadcast_to(conn.flat_weights(), (conn.n_syn,))
-        slots = self._slots()
+        weights = conn.flat_weights()
         indptr, post_of, storage = _positions(conn)
 
-        def release(pos, pre, valid):
-            """Updated synapses at positions `pos` (presynaptic neuron `pre`, mask `valid`)."""
-            syn = storage[pos]
-            elapsed = (now - state.last[pre]) * dt_s
-            u = state.u[syn] * jnp.exp(-self.Omega_f * elapsed)
-            x = 1.0 + (state.x[syn] - 1.0) * jnp.exp(-self.Omega_d * elapsed)
-            slot = slots[syn]
+        def release(carry, rows):
+            """Release at the synapses of presynaptic neurons `rows` (`n_pre`: padding)."""
+            u_all, x_all, r_all, last, Y, arriving = carry
+            padded = jnp.concatenate([indptr, indptr[-1:]])
+            start = padded[rows]
+            offset = jnp.arange(max(self.max_row, 1))
+            valid = offset[None, :] < (padded[rows + 1] - start)[:, None]
+            pos = jnp.where(valid, start[:, None] + offset[None, :], 0).reshape(-1)
+            valid = valid.reshape(-1)
+            pre = jnp.repeat(jnp.minimum(rows, conn.n_pre - 1), offset.shape[0])
+            syn = pos if storage is None else storage[pos]
+            elapsed = (now - last[pre]) * dt_s
+            u = u_all[syn] * jnp.exp(-self.Omega_f * elapsed)
+            x = 1.0 + (x_all[syn] - 1.0) * jnp.exp(-self.Omega_d * elapsed)
+            astrocyte = self.astrocyte_index[syn]
+            slot = jnp.where(astrocyte < 0, n_astro, astrocyte)
             U_0 = (1.0 - Gamma[slot]) * self.U_0_star + self.alpha * Gamma[slot]
             u = u + U_0 * (1.0 - u)
             r = u * x
             x = x - r
             drop = jnp.where(valid, syn, conn.n_syn)
-            new = state._replace(
-                u=state.u.at[drop].set(u, mode="drop"),
-                x=state.x.at[drop].set(x, mode="drop"),
-                r=state.r.at[drop].set(r, mode="drop"),
-                Gamma_S=Gamma,
-                Y_S=Y.at[jnp.where(valid, slot, n_astro + 1)].add(
-                    self.rho_c * self.Y_T * r, mode="drop"
-                ),
-            )
             target = jnp.where(valid, post_of[pos], conn.n_post)
-            effect = weights[syn] * r * spikes[pre]
-            arriving = jnp.zeros((conn.n_post,), effect.dtype)
-            return new, arriving.at[target].add(effect, mode="drop")
+            effect = (weights if weights.ndim == 0 else weights[syn]) * r * spikes[pre]
+            return (
+                u_all.at[drop].set(u, mode="drop"),
+                x_all.at[drop].set(x, mode="drop"),
+                r_all.at[drop].set(r, mode="drop"),
+                last.at[rows].set(now, mode="drop"),
+                Y.at[jnp.where(valid, slot, n_astro + 1)].add(self.rho_c * self.Y_T * r,
+                                                            mode="drop"),
+                arriving.at[target].add(effect, mode="drop"),
+            )  # fmt: skip
 
-        def dense():
-            pre_of = rows_of_positions(indptr, conn.n_syn)
-            new, arriving = release(jnp.arange(conn.n_syn), pre_of, spikes[pre_of] > 0)
-            last = jnp.where(spikes > 0, now, state.last)
-            return new._replace(last=last.astype(jnp.int32)), arriving
-
-        def events():
-            rows = jnp.nonzero(spikes > 0, size=self.max_events, fill_value=conn.n_pre)[0]
-            padded = jnp.concatenate([indptr, indptr[-1:]])
-            start = padded[rows]
-            length = padded[rows + 1] - start
-            offset = jnp.arange(max(self.max_row, 1))
-            valid = offset[None, :] < length[:, None]
-            pos = jnp.where(valid, start[:, None] + offset[None, :], 0)
-            pre = jnp.broadcast_to(jnp.minimum(rows, conn.n_pre - 1)[:, None], pos.shape)
-            new, arriving = release(pos.reshape(-1), pre.reshape(-1), valid.reshape(-1))
-            last = state.last.at[rows].set(now, mode="drop")
-            return new._replace(last=last), arriving
+        def spiking(pending):
+            return jnp.nonzero(pending, size=self.max_events, fill_value=conn.n_pre)[0]
 
         if self.max_row < 0:
             raise ValueError("this TripartiteRelease is not bound to a connectivity: use it as "
                              "the `stp` of a Projection (or call `bind(conn)`).")  # fmt: skip
-        if self.max_events >= conn.n_pre:
-            return events()
-        return jax.lax.cond(jnp.sum(spikes > 0) <= self.max_events, events, dense)
+        arriving = jnp.zeros((conn.n_post,), jnp.result_type(state.u, weights))
+        carry = (state.u, state.x, state.r, state.last, Y, arriving)
+        pending = spikes > 0
+        if self.max_events >= conn.n_pre:  # one pass, reverse-differentiable
+            carry = release(carry, spiking(pending))
+        else:  # chunks of `max_events` spiking neurons until none is left (forward only)
+
+            def more(loop):
+                return jnp.any(loop[1])
+
+            def next_chunk(loop):
+                carry, pending = loop
+                rows = spiking(pending)
+                return release(carry, rows), pending.at[rows].set(False, mode="drop")
+
+            carry, _ = jax.lax.while_loop(more, next_chunk, (carry, pending))
+        u, x, r, last, Y, arriving = carry
+        return TripartiteState(u=u, x=x, r=r, last=last, Gamma_S=Gamma, Y_S=Y), arriving
 
 
 def _positions(conn):
     """Pre-major view of a CSR: `(indptr, post, storage)`, storage being the synapse index of
-    each position."""
+    each position (`None`: the position itself)."""
     indptr, post, storage, _, _ = conn.layout.view(False)
-    if storage.shape[0] == 0:
-        storage = jnp.arange(conn.n_syn, dtype=jnp.int32)
-    return indptr, post, storage
+    return indptr, post, None if storage.shape[0] == 0 else storage
