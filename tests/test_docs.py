@@ -19,6 +19,7 @@ MODULES = [
     "brainsim.benchmarks",
     "brainsim.train",
     "brainsim.plasticity",
+    "brainsim.astro",
 ]
 
 
@@ -96,6 +97,9 @@ def test_every_public_name_has_a_docs_entry_and_docstring(module_name):
         "brainsim.train._delays",
         "brainsim.train._tasks",
         "brainsim.train._motion",
+        "brainsim.astro._gchi",
+        "brainsim.astro._gap_junctions",
+        "brainsim.astro._tripartite",
     ],
 )
 def test_docstring_examples_run(module_name):
