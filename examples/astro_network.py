@@ -57,11 +57,13 @@ def simulate(astrocytes: bool = True, duration: float = 8000.0, mapping: str = "
 
 
 def rates_in_bins(run: dict, bin_ms: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """E and I population rates (Hz) and astrocyte release counts in bins of `bin_ms`."""
-    edges = np.arange(0.0, run["duration"] + bin_ms / 2, bin_ms)
+    """E and I population rates (Hz) and astrocyte release counts in bins of `bin_ms` (the
+    last bin ends with the run)."""
+    edges = np.append(np.arange(0.0, run["duration"] - 1e-9, bin_ms), run["duration"])
+    width = np.diff(edges) / 1000
     e = run["i_N"] < N_E
-    rate_e = np.histogram(run["t_N"][e], edges)[0] / N_E / (bin_ms / 1000)
-    rate_i = np.histogram(run["t_N"][~e], edges)[0] / N_I / (bin_ms / 1000)
+    rate_e = np.histogram(run["t_N"][e], edges)[0] / N_E / width
+    rate_i = np.histogram(run["t_N"][~e], edges)[0] / N_I / width
     releases = np.histogram(run.get("t_A", np.zeros(0)), edges)[0]
     return rate_e, rate_i, releases
 
@@ -79,7 +81,8 @@ def main() -> None:
     epoch = 2000.0 if astrocytes else duration
     rate_e, rate_i, releases = rates_in_bins(run, epoch)
     for k in range(len(rate_e)):
-        line = f"{k * epoch / 1000:4.0f}-{(k + 1) * epoch / 1000:g} s: E {rate_e[k]:6.2f} Hz, "
+        end = min((k + 1) * epoch, duration) / 1000
+        line = f"{k * epoch / 1000:4.0f}-{end:g} s: E {rate_e[k]:6.2f} Hz, "
         line += f"I {rate_i[k]:6.2f} Hz"
         if astrocytes:
             line += f", astrocyte releases {releases[k]}"
