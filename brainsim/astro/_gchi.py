@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Callable
-from typing import NamedTuple
+from typing import ClassVar, NamedTuple
 
 import equinox as eqx
 import jax
@@ -176,8 +176,10 @@ class GChI(Astrocyte):
     method: str = eqx.field(default="rk4", static=True)
     spike_fn: Surrogate = eqx.field(default_factory=FastSigmoid)
 
-    _POSITIVE = ("K_P", "C_T", "d_1", "d_2", "d_3", "d_5", "K_KC", "kappa_delta", "K_delta",
-                 "K_D", "K_3K", "omega_I", "C_Theta", "U_A", "G_T")  # fmt: skip
+    _POSITIVE: ClassVar[tuple[str, ...]] = (
+        "K_P", "C_T", "d_1", "d_2", "d_3", "d_5", "K_KC", "kappa_delta", "K_delta", "K_D", "K_3K",
+        "omega_I", "C_Theta", "U_A", "G_T",
+    )  # fmt: skip
 
     def __check_init__(self):
         if self.method not in _METHODS:
