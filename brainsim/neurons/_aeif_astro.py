@@ -17,6 +17,11 @@ from brainsim.neurons._base import Drive, Neuron, default_surrogate, refractory_
 from brainsim.neurons._lif import _reset, reset_gate
 from brainsim.surrogate import Surrogate
 
+_GAUSS_LEGENDRE_4 = (
+    (-0.8611363115940526, -0.3399810435848563, 0.3399810435848563, 0.8611363115940526),
+    (0.3478548451374538, 0.6521451548625461, 0.6521451548625461, 0.3478548451374538),
+)
+
 
 class Instantaneous(eqx.Module):
     """Kinetics that hand on the weights arriving in a step, once (a `Projection`'s kinetics).
@@ -136,13 +141,22 @@ class AEIFCondAlphaAstro(Neuron):
     of weight `q` (nS) arriving at the end of a step adds `q e / tau_syn` to `dg'` (at the
     start of the next step), so that one spike gives `g(t) = q (t/tau_syn) e^{1 − t/tau_syn}`.
 
-    NEST's update, with a fixed-step integrator instead of GSL's adaptive RKF45: each step of
-    `dt` is split into `substeps` RK4 sub-steps integrating `v`, `w` and the four conductance
-    variables together; after each sub-step, a neuron with `v >= V_peak` spikes (`v ← V_r`,
-    `w ← w + b`, refractory for `t_ref`, `V` clamped at `V_r` for the rest of the step if
-    `t_ref > 0`) and integration continues in the same step. The step reports whether the
-    neuron spiked (0.0 / 1.0; NEST can emit two spikes in one step, which needs a ~0.1 ms
-    interspike interval). The surrogate sees `(v − V_peak)/(V_peak − V_r)` at each sub-step.
+    NEST integrates with GSL's adaptive RKF45 (error tolerance `gsl_error_tol` = 1e-6) and
+    checks for spikes after every accepted sub-step, so that a spike resets the neuron within
+    the step and integration goes on from `V_r` (`w ← w + b`) for the rest of it. Here each
+    step of `dt` is `substeps + 1` RK4 spans sharing the time left in the step. Above `V_T` the
+    membrane variable is `s = exp(−(v − V_T)/Δ_T)`, which falls almost linearly to
+    `s(V_peak)` on the upstroke (`ds/dt = −(g_L Δ_T + s R)/(C Δ_T)`, `R` the other currents),
+    where `v` itself diverges and RK4 on `v` would lag; a span in which the time to reach
+    `V_peak` (a 4-point Gauss–Legendre quadrature of `dt = dv/F(v)` in `s`, the other
+    variables held) is shorter than the span ends at that time with the spike (`v ← V_r`,
+    `w ← w + b`, refractory for `t_ref`, with `V = V_r` clamped for the rest of the step if
+    `t_ref > 0`), and the time left goes to the next spans. Spike times thus converge to the
+    exact ones as `substeps` grows, without the drift of a reset at the end of a sub-step; at
+    `substeps = 5` and `dt = 0.1 ms` they fall in NEST's step (see docs/astro_nest.md). The
+    step reports whether the neuron spiked (0.0 / 1.0; two spikes in one step, which NEST can
+    emit, would need a ~0.1 ms interspike interval). The surrogate sees
+    `(v − V_peak)/(V_peak − V_r)` at the end of each span.
 
     In a `Network`, spikes reach it through projections with `Instantaneous()` kinetics and
     `AlphaSpikeInput()` output (weights in nS, negative = inhibitory); all its inputs are then
@@ -163,8 +177,7 @@ class AEIFCondAlphaAstro(Neuron):
         E_ex, E_in: excitatory and inhibitory reversal potentials (mV).
         tau_syn_ex, tau_syn_in: rise times of the alpha conductances (ms, > 0).
         I_e: constant injected current (pA).
-        substeps: RK4 sub-steps per step (static int >= 1; 10 at dt = 0.1 ms keeps traces
-            within ~0.05 mV of NEST's, see docs/astro_nest.md).
+        substeps: RK4 spans per step, minus one (static int >= 1; default 5).
         spike_fn: surrogate of the spike threshold.
         detach_reset: no gradient through resets and the adaptation jump (static).
 
@@ -193,7 +206,7 @@ class AEIFCondAlphaAstro(Neuron):
     tau_syn_ex: Float[Array, "*n"] = eqx.field(default=0.2, converter=as_param)
     tau_syn_in: Float[Array, "*n"] = eqx.field(default=2.0, converter=as_param)
     I_e: Float[Array, "*n"] = eqx.field(default=0.0, converter=as_param)
-    substeps: int = eqx.field(default=10, static=True)
+    substeps: int = eqx.field(default=5, static=True)
     spike_fn: Surrogate = eqx.field(default_factory=default_surrogate)
     detach_reset: bool = eqx.field(default=False, static=True)
 
@@ -231,22 +244,59 @@ class AEIFCondAlphaAstro(Neuron):
         zeros = jnp.zeros_like(v)
         return AEIFAstroState(v, zeros, zeros, zeros, zeros, zeros, zeros)
 
-    def _derivatives(self, y, refractory, I, g, g_E):
-        v, w, g_ex, dg_ex, g_in, dg_in = y
-        V = jnp.where(refractory, self.V_r, jnp.minimum(v, self.V_peak))
-        spike_current = self.g_L * self.delta_T * jnp.exp((V - self.V_T) / self.delta_T)
+    def _other_currents(self, V, w, g_ex, g_in, I, g, g_E):
+        """All currents but the exponential one (pA) at potential `V`."""
         synaptic = -g_ex * (V - self.E_ex) - g_in * (V - self.E_in) + g_E - g * V
-        dv = (-self.g_L * (V - self.E_L) + spike_current + synaptic - w + self.I_e + I) / self.C
-        dv = jnp.where(refractory, 0.0, dv)
+        return -self.g_L * (V - self.E_L) + synaptic - w + self.I_e + I
+
+    def _derivatives(self, y, upstroke, refractory, I, g, g_E):
+        """Right-hand sides per ms; on the `upstroke` the first variable is
+        `s = exp(−(v − V_T)/Δ_T)` instead of `v`, with `ds/dt = −(g_L Δ_T + s R(V))/(C Δ_T)`."""
+        u, w, g_ex, dg_ex, g_in, dg_in = y
+        v = jnp.where(upstroke, self._v_of_s(u), u)
+        V = jnp.where(refractory, self.V_r, jnp.minimum(v, self.V_peak))
+        rest = self._other_currents(V, w, g_ex, g_in, I, g, g_E)
+        spike_current = self.g_L * self.delta_T * jnp.exp((V - self.V_T) / self.delta_T)
+        dv = (spike_current + rest) / self.C
+        ds = -(self.g_L * self.delta_T + u * rest) / (self.C * self.delta_T)
+        du = jnp.where(refractory, 0.0, jnp.where(upstroke, ds, dv))
         dw = (self.a * (V - self.E_L) - w) / self.tau_w
         return (
-            dv,
+            du,
             dw,
             dg_ex - g_ex / self.tau_syn_ex,
             -dg_ex / self.tau_syn_ex,
             dg_in - g_in / self.tau_syn_in,
             -dg_in / self.tau_syn_in,
         )
+
+    def _s_of_v(self, v):
+        return jnp.exp(-(v - self.V_T) / self.delta_T)
+
+    def _v_of_s(self, s):
+        """`v` for `s` (mV), `V_peak` at and beyond the peak (`s <= s(V_peak)`, also `s <= 0`)."""
+        s_peak = self._s_of_v(self.V_peak)
+        return self.V_T - self.delta_T * jnp.log(jnp.maximum(s, s_peak))
+
+    def _time_to_peak(self, y, I, g, g_E):
+        """Time (ms) for `v` to run from its value in `y` (above `V_T`) up to `V_peak`, the
+        other variables held; infinite where it does not get there.
+
+        `dt = dv/F(v)` integrated in `s = exp(−(v − V_T)/Δ_T)`, where the integrand
+        `C/(g_L + s R(v)/Δ_T)` (`R`: all currents but the exponential one) is smooth up to the
+        divergence: 4-point Gauss–Legendre quadrature.
+        """
+        v0, w, g_ex, _, g_in, _ = y
+        s0 = self._s_of_v(jnp.minimum(v0, self.V_peak))
+        s_peak = self._s_of_v(self.V_peak)
+        total, valid = 0.0, s0 > s_peak
+        for node, weight in zip(*_GAUSS_LEGENDRE_4, strict=True):
+            s = s_peak + (s0 - s_peak) * (node + 1.0) / 2.0
+            rest = self._other_currents(self._v_of_s(s), w, g_ex, g_in, I, g, g_E)
+            denominator = self.g_L + s * rest / self.delta_T
+            valid = valid & (denominator > 0)
+            total = total + weight * self.C / jnp.where(denominator > 0, denominator, 1.0)
+        return jnp.where(valid, (s0 - s_peak) / 2.0 * total, jnp.inf)
 
     def step(self, state: AEIFAstroState, inputs=None, *, t, dt):
         """Advance by `dt` ms; returns the new state and this step's spikes (0.0 / 1.0)."""
@@ -259,32 +309,55 @@ class AEIFCondAlphaAstro(Neuron):
             state.g_in,
             state.dg_in + w_in * math.e / self.tau_syn_in,
         )
-        h = dt / self.substeps
         refractory = refractory_mask(state.refractory_left, dt)
         holds = self.t_ref > 0
+        s_peak = self._s_of_v(self.V_peak)
+        n_spans = self.substeps + 1
 
-        def substep(carry, _):
-            y, refractory, spiked = carry
-            y = integrators.rk4(
-                lambda _, x: self._derivatives(x, refractory, I, g, g_E), y, t, h
-            )
-            v, w, *rest = y
-            v = jnp.where(refractory, self.V_r, v)
-            spikes = self.spike_fn((v - self.V_peak) / (self.V_peak - self.V_r))
-            spikes = jnp.where(refractory, 0.0, spikes)
+        def span(carry, k):
+            """One RK4 span of `remaining / (n_spans − k)` (in `s` above `V_T`), cut short at
+            the spike when `V_peak` is reached within it."""
+            y0, refractory, remaining, spiked = carry
+            upstroke = (y0[0] > self.V_T) & ~refractory
+            u0 = jnp.where(upstroke, self._s_of_v(jnp.minimum(y0[0], self.V_peak)), y0[0])
+            to_peak = jax.lax.stop_gradient(self._time_to_peak(y0, I, g, g_E))
+            length = remaining / (n_spans - k)
+            reach = upstroke & (to_peak <= length)
+            length = jnp.where(reach, to_peak, length)
+            y1 = integrators.rk4(
+                lambda _, x: self._derivatives(x, upstroke, refractory, I, g, g_E),
+                (u0, *y0[1:]), t, length,
+            )  # fmt: skip
+            u1 = y1[0]
+            # v at the end of the span; on the upstroke v = V_T − Δ_T ln s, floored past V_peak
+            v1 = jnp.where(refractory, self.V_r, u1)
+            v1 = jnp.where(upstroke, self.V_T - self.delta_T * jnp.log(
+                jnp.maximum(u1, 1e-3 * s_peak)), v1)  # fmt: skip
+            spikes = self.spike_fn((v1 - self.V_peak) / (self.V_peak - self.V_r))
+            forward = jnp.maximum(spikes, reach.astype(spikes.dtype))
+            spikes = jnp.where(refractory, 0.0, spikes + jax.lax.stop_gradient(forward - spikes))
             gate = reset_gate(spikes, self.detach_reset)
-            v = _reset(v, gate, self.V_r)
-            w = w + gate * self.b
+            # a crossing found by RK4 rather than the quadrature: where s passes s(V_peak)
+            crossed = upstroke & ~reach & (u1 < s_peak)
+            theta = jax.lax.stop_gradient(jnp.where(
+                crossed, (u0 - s_peak) / jnp.where(crossed, u0 - u1, 1.0), 1.0))  # fmt: skip
+            others = tuple(a + theta * (b - a) for a, b in zip(y0[1:], y1[1:], strict=True))
+            v = _reset(jnp.where(upstroke, self._v_of_s(u1), v1), gate, self.V_r)
+            w = others[0] + gate * self.b
+            used = length * jnp.where(gate > 0, theta, 1.0)
             refractory = refractory | ((spikes > 0) & holds)
             spiked = spiked + spikes - spiked * spikes
-            return ((v, w, *rest), refractory, spiked), None
+            return ((v, w, *others[1:]), refractory, remaining - used, spiked), None
 
+        remaining = jnp.full_like(state.v, dt)
         spiked = jnp.zeros_like(state.v)
-        (y, _, spiked), _ = jax.lax.scan(
-            substep, (y, refractory, spiked), None, length=self.substeps
+        (y, refractory, remaining, spiked), _ = jax.lax.scan(
+            span, (y, refractory, remaining, spiked), jnp.arange(n_spans)
         )
-        left = jnp.where(
-            spiked > 0, self.t_ref, jnp.maximum(state.refractory_left - dt, 0.0)
+        # the time that a spike in the last span leaves (from V_r: no second spike in it)
+        y = integrators.rk4(
+            lambda _, x: self._derivatives(x, False, refractory, I, g, g_E), y, t, remaining
         )
+        left = jnp.where(spiked > 0, self.t_ref, jnp.maximum(state.refractory_left - dt, 0.0))
         left = jnp.broadcast_to(left, state.v.shape)
         return AEIFAstroState(*y, refractory_left=left), spiked
