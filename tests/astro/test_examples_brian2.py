@@ -77,13 +77,26 @@ def _in_precision(x64: bool, fn, *args, **kwargs):
         return fn(*args, **kwargs)
 
 
+def _per_precision(compute):
+    """A function of the precision ("float32" / "float64") that computes `compute(x64)` once
+    per precision, on first use (so each test pays only for the runs it needs)."""
+    cache = {}
+
+    def get(precision: str):
+        if precision not in cache:
+            cache[precision] = compute(precision == "float64")
+        return cache[precision]
+
+    return get
+
+
 # --------------------------------------------------------------------------------------------
 # Runs and their differences from Brian2 (shared by the tests and by `main`)
 # --------------------------------------------------------------------------------------------
 
 
-def run_ex2(x64: bool) -> dict:
-    return _in_precision(x64, ex2.simulate, N_STOCHASTIC, key=jax.random.key(7))
+def run_ex2(x64: bool, n_stochastic: int = N_STOCHASTIC) -> dict:
+    return _in_precision(x64, ex2.simulate, n_stochastic, key=jax.random.key(7))
 
 
 def compare_ex2(out: dict, ref: dict) -> dict:
@@ -292,12 +305,13 @@ def test_example_inputs_are_the_references_inputs():
 @pytest.fixture(scope="module")
 def ex2_diffs():
     ref = reference("ex2")
-    return {p: compare_ex2(run_ex2(p == "float64"), ref) for p in ("float32", "float64")}
+    # the noisy cells' statistics are taken in float32 only
+    return _per_precision(lambda x64: compare_ex2(run_ex2(x64, 1 if x64 else N_STOCHASTIC), ref))
 
 
 @pytest.mark.parametrize("precision", ["float32", "float64"])
 def test_ex2_deterministic_astrocyte_matches_brian2(ex2_diffs, precision):
-    d = ex2_diffs[precision]
+    d = ex2_diffs(precision)
     assert d["source spikes equal"]
     assert d["max |dt| events (ms)"] <= 2.0
     assert d["max |dGamma_A|"] < 0.01 and d["max |dh|"] < 0.01
@@ -310,7 +324,7 @@ def test_ex2_noisy_astrocyte_matches_brian2_in_distribution(ex2_diffs):
     single draw of the same distribution lies within its 0.5–99.5 % quantiles with
     probability 0.99 (up to the quantiles' sampling error with 200 cells); so does the time
     of the first event (the first input spike, at 2 s, makes every cell fire)."""
-    d = ex2_diffs["float32"]
+    d = ex2_diffs("float32")
     low, high = d["noisy: brainsim events 0.5-99.5 %"]
     assert low <= d["noisy: Brian2 events"] <= high
     low, high = d["noisy: brainsim first event 0.5-99.5 % (ms)"]
@@ -327,12 +341,12 @@ def test_ex2_noisy_astrocyte_matches_brian2_in_distribution(ex2_diffs):
 
 @pytest.fixture(scope="module")
 def ex3_runs():
-    return {p: run_ex3(p == "float64") for p in ("float32", "float64")}
+    return _per_precision(run_ex3)
 
 
 @pytest.mark.parametrize("precision", ["float32", "float64"])
 def test_ex3_matches_brian2(ex3_runs, precision):
-    d = compare_ex3(ex3_runs[precision], reference("ex3"))
+    d = compare_ex3(ex3_runs(precision), reference("ex3"))
     assert d["max |dt| releases (ms)"] <= 2.0
     assert d["max |dr_S|/r_S at spikes"] < 0.05
     assert d["max |dGamma_S|"] < 0.01
@@ -341,7 +355,7 @@ def test_ex3_matches_brian2(ex3_runs, precision):
 
 
 def test_ex3_gliotransmission_turns_depression_into_facilitation(ex3_runs):
-    out = ex3_runs["float32"]
+    out = ex3_runs("float32")
     ppr = ex3.paired_pulse_ratios(out["r_at_spikes"])
     assert ppr[0] < 1.0  # no astrocyte: depressing
     assert ppr[1] > 1.0 and ppr[2] > 1.0  # with gliotransmission: facilitating
@@ -358,12 +372,12 @@ def test_ex3_gliotransmission_turns_depression_into_facilitation(ex3_runs):
 @pytest.fixture(scope="module")
 def ex4a_runs():
     ref = reference("ex4a")
-    return {p: run_ex4a(p == "float64", ref) for p in ("float32", "float64")}, ref
+    return _per_precision(lambda x64: run_ex4a(x64, ref)), ref
 
 
 def test_ex4a_matches_brian2_in_float64(ex4a_runs):
     runs, ref = ex4a_runs
-    d = compare_ex4a(runs["float64"], ref)
+    d = compare_ex4a(runs("float64"), ref)
     assert d["max |dt| closed-loop releases (ms)"] <= 2.0
     assert d["max |dt| open-loop releases (ms)"] <= 2.0
     assert d["max |dY_S|/max Y_S (10-ms samples)"] < 0.05
@@ -373,7 +387,7 @@ def test_ex4a_matches_brian2_in_float64(ex4a_runs):
 @pytest.mark.parametrize("precision", ["float32", "float64"])
 def test_ex4a_closed_loop_engages_only_at_high_rates(ex4a_runs, precision):
     runs, ref = ex4a_runs
-    out = runs[precision]
+    out = runs(precision)
     epoch = np.minimum((out["t"] - 1.0) // float(ref["epoch_ms"]), 3).astype(int)
     closed, opened, none = (np.array([y[epoch == e].mean() for e in range(4)])
                             for y in out["Y_S"])  # fmt: skip
@@ -411,9 +425,12 @@ def test_ex4b_time_averaged_release_matches_brian2_in_float64():
     mean, rates = out["r_S_mean"], out["rates"]
     active = mean[2] > 0
     assert np.all(mean[1][active] < mean[2][active])
-    # the closed loop leaves the slowest synapses alone and depresses the fast ones
-    assert np.allclose(mean[0][rates < 0.15], mean[2][rates < 0.15])
-    assert np.all(mean[0][rates > 1.0] < mean[2][rates > 1.0])
+    # the closed loop halves release (or more) where the input drives its astrocyte; above
+    # ~15 Hz the astrocyte stops following (two releases in 195 s, as in Brian2) and the
+    # synapse behaves as one without gliotransmission
+    middle, fast = (rates >= 1.0) & (rates <= 10.0), rates > 20.0
+    assert np.all(mean[0][middle] < 0.5 * mean[2][middle])
+    assert np.all(mean[0][fast] > 0.9 * mean[2][fast])
 
 
 # --------------------------------------------------------------------------------------------
@@ -423,7 +440,7 @@ def test_ex4b_time_averaged_release_matches_brian2_in_float64():
 
 @pytest.fixture(scope="module")
 def ex5_runs():
-    return {p: run_ex5(p == "float64") for p in ("float32", "float64")}
+    return _per_precision(run_ex5)
 
 
 @pytest.mark.parametrize("precision", ["float32", "float64"])
@@ -431,19 +448,19 @@ def test_ex5_wave_front_matches_brian2(ex5_runs, precision):
     """Every cell's first Ca²⁺ event (the wave front) within 1 % of Brian2's."""
     ref = reference("ex5")
     assert np.all(ref["first_release_ms"] < EX5_WINDOW)  # the fronts go round within 500 s
-    d = compare_ex5(ex5_runs[precision], ref, EX5_WINDOW)
+    d = compare_ex5(ex5_runs(precision), ref, EX5_WINDOW)
     assert d["max |dt|/t wave front"] < 0.01
 
 
 def test_ex5_every_event_of_the_first_500_s_matches_brian2_in_float64(ex5_runs):
     """The ring is chaotic: in float32 rounding moves events by a step or more after about a
     minute, but in float64 every event of the first 500 s falls within a step of Brian2's."""
-    d = compare_ex5(ex5_runs["float64"], reference("ex5"), EX5_WINDOW)
+    d = compare_ex5(ex5_runs("float64"), reference("ex5"), EX5_WINDOW)
     assert d["max |dt| events (ms)"] <= ex5.DT
 
 
 def test_ex5_wave_travels_at_constant_speed_both_ways_and_meets_at_the_antipode(ex5_runs):
-    first = ex5_runs["float32"]["first_event"]
+    first = ex5_runs("float32")["first_event"]
     speeds = ex5.front_speeds(first)
     (cw, dev_cw), (ccw, dev_ccw) = speeds["clockwise"], speeds["counterclockwise"]
     assert cw == pytest.approx(ccw, rel=0.01)
@@ -470,9 +487,12 @@ def test_astro_synapse_script(run_example):
     assert stdout.count("paired-pulse ratio") == 3
 
 
-def test_astro_closed_loop_script(run_example):
+def test_astro_closed_loop_script_part_a(run_example):
     stdout = run_example("astro_closed_loop", "--n", 50, "--duration", 6)
     assert "closed-loop astrocyte releases per epoch" in stdout
+
+
+def test_astro_closed_loop_script_part_b(run_example):
     stdout = run_example("astro_closed_loop", "--part", "b", "--n", 20, "--duration", 6)
     assert "<r_S>" in stdout
 
