@@ -23,6 +23,7 @@ its largest value. Run:
 from __future__ import annotations
 
 import argparse
+import json
 import time
 from dataclasses import dataclass
 
@@ -125,6 +126,8 @@ def main() -> None:
                         help="1000 neurons, all 1797 digits, 2000 presentations, full sweeps")
     parser.add_argument("--seeds", type=int, default=None,
                         help="liquid seeds (default: 5 with --full, else 1)")
+    parser.add_argument("--first-seed", type=int, default=0,
+                        help="first liquid seed (to split the seeds over processes)")
     parser.add_argument("--digits", type=int, default=None, help="digits used (train + test)")
     parser.add_argument("--grid", type=int, nargs="+", default=None,
                         help="liquid grid shape (default 6 6 6; --full: 10 10 10)")
@@ -140,14 +143,13 @@ def main() -> None:
     data = load(cfg.n_digits)
     began = time.perf_counter()
     runs = []
-    for seed in range(n_seeds):
+    for seed in range(args.first_seed, args.first_seed + n_seeds):
         runs.append(one_seed(seed, cfg, data))
         r = runs[-1]
-        print(f"seed {seed}: NALSM {r['nalsm']['accuracy']:.2f} % (BF {r['nalsm']['bf']:.3f}), "
-              f"no astrocyte {r['ablation']['accuracy']:.2f} % (BF {r['ablation']['bf']:.3f}), "
-              "static " + ", ".join(f"{m:g}: {v['accuracy']:.2f} %" for m, v in
-                                    r["static"].items())
-              + f"; {time.perf_counter() - began:.0f} s", flush=True)
+        summary = {"seed": seed, "nalsm": r["nalsm"], "ablation": r["ablation"],
+                   "static": r["static"], "bf_vs_w_A": r["sweep"],
+                   "min_activity": r["min_activity"], "seconds": time.perf_counter() - began}
+        print(json.dumps(summary, default=float), flush=True)   # one line per seed
     elapsed = time.perf_counter() - began
 
     n_liquid = int(np.prod(cfg.grid))
