@@ -257,6 +257,7 @@ def test_readout_of_liquid_features_classifies_digits(digit_liquid, digits):
     assert accuracy > 0.8, accuracy
 
 
+@pytest.mark.slow   # ~10 compilations: 1-3 min on 2 busy cores
 def test_example_runs_and_prints_the_comparisons(run_example):
     stdout = run_example("nalsm", "--grid", 4, 4, 4, "--digits", 150, "--init", 40,
                          min_bytes=20_000)
