@@ -272,3 +272,25 @@ def test_docstring_examples_run():
     result = doctest.testmod(_astro_stdp, optionflags=doctest.ELLIPSIS
                              | doctest.NORMALIZE_WHITESPACE)
     assert result.attempted > 0 and result.failed == 0
+
+
+def test_a_plastic_projection_passes_the_astrocyte_input_as_the_modulator():
+    import brainsim as bs
+
+    rule = AstroSTDP(w_A=0.01, w_min=0.0, w_max=2.0)
+    conn = bo.fixed_prob(jax.random.key(0), 40, 6, 0.5, weight=0.5)
+    lif = bs.neurons.LIF(tau_m=10.0, v_rest=-65.0, v_th=-50.0, v_reset=-65.0, t_ref=2.0, R=1.0)
+    projection = bs.Projection("pre", "post", conn, bs.synapses.Exponential(tau=5.0),
+                               bs.synapses.Current(), plasticity=rule)
+    net = bs.Network({"pre": (bs.neurons.PoissonSource(rate=40.0), 40), "post": (lif, 6)},
+                     [projection])
+    steps, dt, drive = 500, 0.5, 3.0
+    result = bs.run(net, net.init(jax.random.key(1)),
+                    inputs={"post": 16.0, "modulators": {"pre->post": drive}}, steps=steps,
+                    dt=dt, record=None)
+    final = result.final_state["synapses"]["pre->post"]
+    A = 0.15
+    for _ in range(steps):
+        A = A + (0.01 * drive + dt * (0.15 - A)) / 100.0
+    np.testing.assert_allclose(final.plasticity.astrocyte, A, rtol=1e-5)
+    assert not np.allclose(final.weights, 0.5)
