@@ -253,13 +253,15 @@ class AEIFCondAlphaAstro(Neuron):
         """Right-hand sides per ms; on the `upstroke` the first variable is
         `s = exp(−(v − V_T)/Δ_T)` instead of `v`, with `ds/dt = −(g_L Δ_T + s R(V))/(C Δ_T)`."""
         u, w, g_ex, dg_ex, g_in, dg_in = y
-        v = jnp.where(upstroke, self._v_of_s(u), u)
+        v = u if upstroke is False else jnp.where(upstroke, self._v_of_s(u), u)
         V = jnp.where(refractory, self.V_r, jnp.minimum(v, self.V_peak))
         rest = self._other_currents(V, w, g_ex, g_in, I, g, g_E)
         spike_current = self.g_L * self.delta_T * jnp.exp((V - self.V_T) / self.delta_T)
-        dv = (spike_current + rest) / self.C
-        ds = -(self.g_L * self.delta_T + u * rest) / (self.C * self.delta_T)
-        du = jnp.where(refractory, 0.0, jnp.where(upstroke, ds, dv))
+        du = (spike_current + rest) / self.C
+        if upstroke is not False:
+            ds = -(self.g_L * self.delta_T + u * rest) / (self.C * self.delta_T)
+            du = jnp.where(upstroke, ds, du)
+        du = jnp.where(refractory, 0.0, du)
         dw = (self.a * (V - self.E_L) - w) / self.tau_w
         return (
             du,
@@ -310,49 +312,15 @@ class AEIFCondAlphaAstro(Neuron):
             state.dg_in + w_in * math.e / self.tau_syn_in,
         )
         refractory = refractory_mask(state.refractory_left, dt)
-        holds = self.t_ref > 0
-        s_peak = self._s_of_v(self.V_peak)
-        n_spans = self.substeps + 1
-
-        def span(carry, k):
-            """One RK4 span of `remaining / (n_spans − k)` (in `s` above `V_T`), cut short at
-            the spike when `V_peak` is reached within it."""
-            y0, refractory, remaining, spiked = carry
-            upstroke = (y0[0] > self.V_T) & ~refractory
-            u0 = jnp.where(upstroke, self._s_of_v(jnp.minimum(y0[0], self.V_peak)), y0[0])
-            to_peak = jax.lax.stop_gradient(self._time_to_peak(y0, I, g, g_E))
-            length = remaining / (n_spans - k)
-            reach = upstroke & (to_peak <= length)
-            length = jnp.where(reach, to_peak, length)
-            y1 = integrators.rk4(
-                lambda _, x: self._derivatives(x, upstroke, refractory, I, g, g_E),
-                (u0, *y0[1:]), t, length,
-            )  # fmt: skip
-            u1 = y1[0]
-            # v at the end of the span; on the upstroke v = V_T − Δ_T ln s, floored past V_peak
-            v1 = jnp.where(refractory, self.V_r, u1)
-            v1 = jnp.where(upstroke, self.V_T - self.delta_T * jnp.log(
-                jnp.maximum(u1, 1e-3 * s_peak)), v1)  # fmt: skip
-            spikes = self.spike_fn((v1 - self.V_peak) / (self.V_peak - self.V_r))
-            forward = jnp.maximum(spikes, reach.astype(spikes.dtype))
-            spikes = jnp.where(refractory, 0.0, spikes + jax.lax.stop_gradient(forward - spikes))
-            gate = reset_gate(spikes, self.detach_reset)
-            # a crossing found by RK4 rather than the quadrature: where s passes s(V_peak)
-            crossed = upstroke & ~reach & (u1 < s_peak)
-            theta = jax.lax.stop_gradient(jnp.where(
-                crossed, (u0 - s_peak) / jnp.where(crossed, u0 - u1, 1.0), 1.0))  # fmt: skip
-            others = tuple(a + theta * (b - a) for a, b in zip(y0[1:], y1[1:], strict=True))
-            v = _reset(jnp.where(upstroke, self._v_of_s(u1), v1), gate, self.V_r)
-            w = others[0] + gate * self.b
-            used = length * jnp.where(gate > 0, theta, 1.0)
-            refractory = refractory | ((spikes > 0) & holds)
-            spiked = spiked + spikes - spiked * spikes
-            return ((v, w, *others[1:]), refractory, remaining - used, spiked), None
-
         remaining = jnp.full_like(state.v, dt)
-        spiked = jnp.zeros_like(state.v)
-        (y, refractory, remaining, spiked), _ = jax.lax.scan(
-            span, (y, refractory, remaining, spiked), jnp.arange(n_spans)
+        carry = (y, refractory, remaining, jnp.zeros_like(state.v))
+        # the upstroke machinery only for populations with a neuron above V_T (the rest of the
+        # time all of them are below it, and cannot reach V_peak within a step)
+        (y, refractory, remaining, spiked) = jax.lax.cond(
+            jnp.any((state.v > self.V_T) & ~refractory),
+            lambda c: self._spans(c, True, I, g, g_E, t),
+            lambda c: self._spans(c, False, I, g, g_E, t),
+            carry,
         )
         # the time that a spike in the last span leaves (from V_r: no second spike in it)
         y = integrators.rk4(
@@ -361,3 +329,55 @@ class AEIFCondAlphaAstro(Neuron):
         left = jnp.where(spiked > 0, self.t_ref, jnp.maximum(state.refractory_left - dt, 0.0))
         left = jnp.broadcast_to(left, state.v.shape)
         return AEIFAstroState(*y, refractory_left=left), spiked
+
+    def _spans(self, carry, upstrokes: bool, I, g, g_E, t):
+        """The `substeps + 1` RK4 spans of a step; `upstrokes=False` (static) leaves out the
+        upstroke machinery, for steps in which every neuron starts below `V_T`."""
+        s_peak = self._s_of_v(self.V_peak)
+        n_spans = self.substeps + 1
+        holds = self.t_ref > 0
+
+        def span(carry, k):
+            """One RK4 span of `remaining / (n_spans − k)` (in `s` above `V_T`), cut short at
+            the spike when `V_peak` is reached within it."""
+            y0, refractory, remaining, spiked = carry
+            length = remaining / (n_spans - k)
+            if upstrokes:
+                upstroke = (y0[0] > self.V_T) & ~refractory
+                u0 = jnp.where(upstroke, self._s_of_v(jnp.minimum(y0[0], self.V_peak)), y0[0])
+                to_peak = jax.lax.stop_gradient(self._time_to_peak(y0, I, g, g_E))
+                reach = upstroke & (to_peak <= length)
+                length = jnp.where(reach, to_peak, length)
+            else:
+                upstroke, u0, reach = False, y0[0], False
+            y1 = integrators.rk4(
+                lambda _, x: self._derivatives(x, upstroke, refractory, I, g, g_E),
+                (u0, *y0[1:]), t, length,
+            )  # fmt: skip
+            u1 = y1[0]
+            v1 = jnp.where(refractory, self.V_r, u1)
+            if upstrokes:  # v = V_T − Δ_T ln s, floored past V_peak
+                log_s = jnp.log(jnp.maximum(u1, 1e-3 * s_peak))
+                v1 = jnp.where(upstroke, self.V_T - self.delta_T * log_s, v1)
+            spikes = self.spike_fn((v1 - self.V_peak) / (self.V_peak - self.V_r))
+            if upstrokes:
+                forward = jnp.maximum(spikes, reach.astype(spikes.dtype))
+                spikes = spikes + jax.lax.stop_gradient(forward - spikes)
+            spikes = jnp.where(refractory, 0.0, spikes)
+            gate = reset_gate(spikes, self.detach_reset)
+            others = y1[1:]
+            if upstrokes:  # a crossing found by RK4, not the quadrature: where s passes s_peak
+                crossed = upstroke & ~reach & (u1 < s_peak)
+                theta = jax.lax.stop_gradient(jnp.where(
+                    crossed, (u0 - s_peak) / jnp.where(crossed, u0 - u1, 1.0), 1.0))  # fmt: skip
+                others = tuple(a + theta * (b - a) for a, b in zip(y0[1:], others, strict=True))
+                length = length * jnp.where(gate > 0, theta, 1.0)
+                v1 = jnp.where(upstroke, self._v_of_s(u1), v1)
+            v = _reset(v1, gate, self.V_r)
+            w = others[0] + gate * self.b
+            refractory = refractory | ((spikes > 0) & holds)
+            spiked = spiked + spikes - spiked * spikes
+            return ((v, w, *others[1:]), refractory, remaining - length, spiked), None
+
+        carry, _ = jax.lax.scan(span, carry, jnp.arange(n_spans))
+        return carry
