@@ -24,9 +24,11 @@ rate. The paper runs 195 s (`--full`); the default runs 30 s.
 Built from library parts: a `SpikeTimes` source, three `Projection`s whose `stp` is a
 `TripartiteRelease` (listening for the closed loop, with astrocyte index -1 for the block
 without astrocyte) and two `GChI` populations (RK4) in a `Network`; dt = 1 ms; `u_S`, `x_S`
-are updated event-driven. `SpikeTimes` costs O(its events) per step, so long runs replay the
-trains window by window (one `brainsim.run` per window, continuing the state; every window's
-source has the same shape, so the compiled step is reused).
+are updated event-driven. Each part is one `brainsim.run` of a source holding all the trains
+(`SpikeTimes` finds each step's events by binary search: O(log k + events in the step), even
+with the ~300 000 input spikes of `--part b --full`). Part a decimates its traces
+(`every=`); part b, whose averages need every step, records `r_S` at every step (195 000 ×
+300 values with `--full`: 0.23 GB in float32) and sums it on the host `BLOCK` steps at a time.
 
     python examples/astro_closed_loop.py                       # part a, astro_closed_loop.png
     python examples/astro_closed_loop.py --part b --full --out rsmean.png
@@ -42,7 +44,6 @@ from __future__ import annotations
 import argparse
 import time
 
-import equinox as eqx
 import jax
 import jax.numpy as jnp
 import matplotlib
@@ -61,7 +62,7 @@ SEED_A, SEED_B = 16283, 1929  # seeds of the Poisson trains (the scripts' seeds)
 DURATION_B, TRANSIENT_B = 195_000.0, 15_000.0  # ms, part b
 OPEN_LOOP_I_BIAS = 1.0  # µM
 BLOCKS = ("closed", "open", "none")
-WINDOW = 1_000.0  # ms of spike trains replayed per run
+BLOCK = 1_000  # steps of part b's trace reduced at a time on the host (bounded temporaries)
 
 #: The astrocytes of example 4 (µM, 1/s, µM/s, 1/(µM·s)).
 ASTROCYTE = dict(
@@ -144,32 +145,6 @@ def build(n: int, indices, times) -> tuple[bs.Network, dict]:
     return net, state
 
 
-def replay(net, state, indices, times, duration: float, *, record, every: int = 1,
-           window: float = WINDOW, dt: float = DT):  # fmt: skip
-    """Replay the spike trains `(indices, times)` through `net` for `duration` ms, one
-    `brainsim.run` per `window` ms, each with a source holding only that window's spikes
-    (padded to a common length, so that the compiled step is reused); the state carries over.
-
-    Yields the `RunResult` of each window (traces and events of that window; its
-    `final_state` is where the next window starts).
-    """
-    times, indices = np.asarray(times, float), np.asarray(indices, int)
-    starts = np.arange(0.0, duration, window)
-    ends = np.minimum(starts + window, duration)
-    picks = [np.flatnonzero((times >= a - dt / 2) & (times < b - dt / 2))
-             for a, b in zip(starts, ends, strict=True)]  # fmt: skip
-    width = max(1, max(p.size for p in picks))
-    for start, end, pick in zip(starts, ends, picks, strict=True):
-        pad = width - pick.size  # padding spikes lie far in the past: never replayed
-        source = bs.neurons.SpikeTimes(times=np.r_[times[pick], np.full(pad, -1e9)],
-                                       indices=np.r_[indices[pick], np.zeros(pad, int)])
-        net = eqx.tree_at(lambda m: m.models["pre"], net, source)
-        result = bs.run(net, state, t0=float(start), duration=float(end - start), dt=dt,
-                        record=record, every=every, progress=False)  # fmt: skip
-        state = result.final_state
-        yield result
-
-
 def simulate_a(n: int = 500, *, trains=None, duration: float = 4 * EPOCH_A,
                every: int = 10) -> dict:  # fmt: skip
     """Part a: mean `Y_S` (µM) of each block against time.
@@ -194,21 +169,16 @@ def simulate_a(n: int = 500, *, trains=None, duration: float = 4 * EPOCH_A,
     record = {f"Y_{b}": (lambda s, _o, b=b: jnp.sum(s["synapses"][b].stp.Y_S) / n)
               for b in BLOCKS}  # fmt: skip
     record.update({"closed.spikes": None, "open.spikes": None})
-    ys, t, rel = {b: [] for b in BLOCKS}, [], {"closed": [], "open": []}
-    for result in replay(net, state, *trains, duration, record=record, every=every):
-        t.append(np.asarray(result.t))
-        for b in BLOCKS:
-            ys[b].append(np.asarray(result.traces[f"Y_{b}"]))
-        for name in rel:
-            ev = result.spikes[f"{name}.spikes"]
-            rel[name].append((np.asarray(ev.indices), np.asarray(ev.times)))
-    joined = {name: tuple(np.concatenate(p) for p in zip(*parts, strict=True))
-              for name, parts in rel.items()}  # fmt: skip
+    result = bs.run(net, state, duration=duration, dt=DT, record=record, every=every,
+                    progress=False)  # fmt: skip
+    releases = {name: (np.asarray(result.spikes[f"{name}.spikes"].indices),
+                       np.asarray(result.spikes[f"{name}.spikes"].times))
+                for name in ("closed", "open")}  # fmt: skip
     return {
-        "t": np.concatenate(t),
-        "Y_S": np.stack([np.concatenate(ys[b]) for b in BLOCKS]),
-        "closed_releases": joined["closed"],
-        "open_releases": joined["open"],
+        "t": np.asarray(result.t),
+        "Y_S": np.stack([np.asarray(result.traces[f"Y_{b}"]) for b in BLOCKS]),
+        "closed_releases": releases["closed"],
+        "open_releases": releases["open"],
         "n_input_spikes": len(trains[0]),
     }
 
@@ -243,18 +213,17 @@ def simulate_b(n: int = 100, *, trains=None, duration: float = 30_000.0,
               "closed.spikes": None, "open.spikes": None}  # fmt: skip
     steps = int(round(duration / DT))
     n_trans = int(round(transient / DT))
+    result = bs.run(net, state, duration=duration, dt=DT, record=record, progress=False)
+    trace = result.traces["r"]  # (steps, 3, n): r_S after each step
     total, squares, early = np.zeros((3, n)), np.zeros((3, n)), np.zeros((3, n))
-    counts = np.zeros((2, n), int)
-    done, last = 0, np.zeros((3, n))
-    for result in replay(net, state, *trains, duration, record=record):
-        r = np.asarray(result.traces["r"], float)  # r_S after each step of the window
+    for done in range(0, steps, BLOCK):  # float64 sums, BLOCK steps at a time
+        r = np.asarray(trace[done : done + BLOCK], float)
         total += r.sum(0)
         squares += (r**2).sum(0)
         early += r[: max(0, min(len(r), n_trans - 1 - done))].sum(0)
-        last = r[-1]
-        done += len(r)
-        for row, name in enumerate(("closed", "open")):
-            counts[row] += np.bincount(result.spikes[f"{name}.spikes"].indices, minlength=n)
+    last = np.asarray(trace[-1], float)
+    counts = np.stack([np.bincount(result.spikes[f"{name}.spikes"].indices, minlength=n)
+                       for name in ("closed", "open")])  # fmt: skip
     before = total - last  # sum of r_S before steps 0 .. steps-1 (0 before step 0)
     mean = before / steps
     return {

@@ -31,6 +31,8 @@ import jax
 import numpy as np
 import pytest
 
+import brainsim as bs
+
 ROOT = pathlib.Path(__file__).resolve().parents[2]
 REFERENCES = ROOT / "tests" / "reference"
 
@@ -186,13 +188,13 @@ def ex4b_releases(ref: dict, duration: float) -> tuple[np.ndarray, np.ndarray]:
     n = int(ref["n"])
     trains = ap.example4b_trains(n, int(ref["seed"]), duration / 1000.0)
     net, state = ex4.build(n, *trains)
-    i, t = [], []
     record = {"closed.spikes": None, "open.spikes": None}
-    for result in ex4.replay(net, state, *trains, duration, record=record):
-        for offset, name in ((0, "closed"), (n, "open")):
-            ev = result.spikes[f"{name}.spikes"]
-            i.append(np.asarray(ev.indices) + offset)
-            t.append(np.asarray(ev.times))
+    result = bs.run(net, state, duration=duration, dt=ex4.DT, record=record, progress=False)
+    i, t = [], []
+    for offset, name in ((0, "closed"), (n, "open")):
+        ev = result.spikes[f"{name}.spikes"]
+        i.append(np.asarray(ev.indices) + offset)
+        t.append(np.asarray(ev.times))
     return np.concatenate(i), np.concatenate(t)
 
 
