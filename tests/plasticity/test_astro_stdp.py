@@ -216,8 +216,8 @@ def test_vmap_over_constants_and_over_spike_trains_equals_a_loop():
 
 def test_grad_wrt_eta_and_w_A_matches_finite_differences(x64):
     conn, pre, post, drives = _random_case(jnp.float64)
-    f = _outcome(conn, pre, post, drives)
-    grad = jax.grad(f, argnums=(0, 1))(0.15, 0.015)
+    f = jax.jit(_outcome(conn, pre, post, drives))
+    grad = jax.jit(jax.grad(f, argnums=(0, 1)))(0.15, 0.015)
     h = 1e-6
     fd_eta = (f(0.15 + h, 0.015) - f(0.15 - h, 0.015)) / (2 * h)
     fd_wa = (f(0.15, 0.015 + h) - f(0.15, 0.015 - h)) / (2 * h)
