@@ -151,6 +151,7 @@ def tripartite_bernoulli_with_pool(
         >>> net = bo.tripartite_bernoulli_with_pool(jax.random.key(0), 100, 100, 50, 0.1,
         ...                                         0.5, pool_size=10)
         >>> net.primary.n_syn, net.third_in.n_syn == net.third_out.n_syn
+        (1002, True)
     """
     n_pre, n_post = _check_count(n_pre, "n_pre"), _check_count(n_post, "n_post")
     n_astro = _check_count(n_astro, "n_astro")
