@@ -220,7 +220,7 @@ class AstrocyteLR1994(Astrocyte):
         sic = jnp.zeros((self.max_sic_delay + 1, n), dtype)
         return LR1994State(**values, sic=sic)
 
-    def derivatives(self, t, y, J_noise=0.0):
+    def _derivatives(self, t, y, J_noise=0.0):
         """Right-hand sides of `(IP3, Ca, h_IP3R)` per ms, with the Ca²⁺ current `J_noise`."""
         IP3, Ca, h = y
         c = jnp.clip(Ca, 0.0, self.Ca_tot)
@@ -250,7 +250,7 @@ class AstrocyteLR1994(Astrocyte):
         IP3 = state.IP3 + self.delta_IP3 * drive.J_syn
 
         def f(time, y):
-            return self.derivatives(time, y, drive.J_noise)
+            return self._derivatives(time, y, drive.J_noise)
 
         IP3, Ca, h = integrators.get(self.method)(f, (IP3, state.Ca, state.h_IP3R), t, dt)
         Ca = jnp.clip(Ca, 0.0, self.Ca_tot)

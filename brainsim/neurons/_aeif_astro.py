@@ -314,8 +314,9 @@ class AEIFCondAlphaAstro(Neuron):
         refractory = refractory_mask(state.refractory_left, dt)
         remaining = jnp.full_like(state.v, dt)
         carry = (y, refractory, remaining, jnp.zeros_like(state.v))
-        # the upstroke machinery only for populations with a neuron above V_T (the rest of the
-        # time all of them are below it, and cannot reach V_peak within a step)
+        # the upstroke machinery only for populations with a neuron above V_T: from below V_T,
+        # V_peak is out of reach within a step short of enormous inputs (and should a neuron
+        # get there, it spikes at the end of its span)
         (y, refractory, remaining, spiked) = jax.lax.cond(
             jnp.any((state.v > self.V_T) & ~refractory),
             lambda c: self._spans(c, True, I, g, g_E, t),
