@@ -155,7 +155,8 @@ def main() -> None:
     n_liquid = int(np.prod(cfg.grid))
     print(f"liquid: {n_liquid} neurons on a {'x'.join(map(str, cfg.grid))} grid, "
           f"{runs[0]['n_recurrent']} recurrent + {runs[0]['n_syn'] - runs[0]['n_recurrent']} "
-          f"input synapses (seed 0); {len(data[1])} training / {len(data[3])} test digits; "
+          f"input synapses (seed {args.first_seed}); {len(data[1])} training / "
+          f"{len(data[3])} test digits; "
           f"{cfg.n_init} initialisation presentations; {n_seeds} seed(s); {elapsed:.0f} s")
     print("branching factor vs w_A (mean ± sd over seeds):")
     sweep = {w_A: [r["sweep"][w_A] for r in runs] for w_A in cfg.w_A_sweep}
