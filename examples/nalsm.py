@@ -90,7 +90,7 @@ def one_seed(seed: int, cfg: Config, data):
     k_init, k_eval = jax.random.split(jax.random.key(1000 + seed))
     cycle = np.random.default_rng(seed).permutation(cfg.n_init) % len(data[0])
     init_images = data[0][cycle]
-    out = {"sweep": {}, "static": {}, "n_syn": liquid.conn.n_syn,
+    out = {"seed": seed, "sweep": {}, "static": {}, "n_syn": liquid.conn.n_syn,
            "n_recurrent": liquid.recurrent().n_syn, "liquid": liquid}
     min_activity = np.inf
     for w_A in sorted(set(cfg.w_A_sweep) | {cfg.w_A}):
@@ -229,7 +229,7 @@ def _figure(path, cfg, runs, sweep, pixels, data):
     t, neuron = np.nonzero(np.asarray(raster))
     ax.plot(t, neuron, ",k")
     ax.set(xlabel="time (ms)", ylabel="liquid neuron",
-           title=f"NALSM feature phase, digit {data[1][0]} (seed 0)")
+           title=f"NALSM feature phase, digit {data[1][0]} (seed {run['seed']})")
     fig.tight_layout()
     fig.savefig(path, dpi=110)
 
