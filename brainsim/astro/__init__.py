@@ -6,6 +6,9 @@
 - `TripartiteRelease`: Tsodyks–Markram release whose resting probability is lowered (or
   raised) by presynaptic gliotransmitter receptors; the `stp` of a `Projection`.
 - `GapJunctions`: IP3 exchange between astrocytes, with `ring_edges` and `lattice_edges`.
+- NEST's neuron–astrocyte family: `AstrocyteLR1994` (`astrocyte_lr_1994`), `AEIFCondAlphaAstro`
+  (`aeif_cond_alpha_astro`) and `SlowInwardCurrent` (`sic_connection`), with `Instantaneous`
+  kinetics and the `IP3Input` / `AlphaSpikeInput` outputs for their spike inputs.
 
 Astrocyte populations live in a `Network` like neurons (`{"A": (GChI(...), 3200)}`), on their
 own clock if wanted (`Network(..., clocks={"A": 10.0})`).
