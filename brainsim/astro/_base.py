@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 import equinox as eqx
+import jax
+
+from brainsim._validation import check_broadcasts
 
 
 class Astrocyte(eqx.Module):
@@ -14,6 +19,15 @@ class Astrocyte(eqx.Module):
     in a `Network` as populations. Couplings (`GapJunctions`, tripartite synapses) check that
     the population they address is an `Astrocyte`.
     """
+
+    def _check_shapes(self, n: int) -> None:
+        """Raise unless `n` is a positive int and every parameter broadcasts to `n` cells."""
+        if not isinstance(n, int) or n <= 0:
+            raise ValueError(f"`n` (number of astrocytes) must be a positive int, got {n!r}.")
+        for field in dataclasses.fields(self):
+            value = getattr(self, field.name)
+            if isinstance(value, jax.Array):
+                check_broadcasts(field.name, value, n)
 
 
 def check_astrocyte_population(name: str, models: dict, who: str) -> None:

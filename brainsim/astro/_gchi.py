@@ -193,14 +193,6 @@ class GChI(Astrocyte):
         if self.bias_gate is not None and not callable(self.bias_gate):
             raise TypeError("`bias_gate` must be a function of t (ms) or None.")
 
-    def _check_shapes(self, n: int) -> None:
-        if not isinstance(n, int) or n <= 0:
-            raise ValueError(f"`n` (number of astrocytes) must be a positive int, got {n!r}.")
-        for field in dataclasses.fields(self):
-            value = getattr(self, field.name)
-            if isinstance(value, jax.Array):
-                check_broadcasts(field.name, value, n)
-
     def init(
         self,
         n: int,

@@ -186,14 +186,6 @@ class AstrocyteLR1994(Astrocyte):
             if isinstance(value, jax.Array):
                 check_positive(field.name, value, allow_zero=field.name not in self._POSITIVE)
 
-    def _check_shapes(self, n: int) -> None:
-        if not isinstance(n, int) or n <= 0:
-            raise ValueError(f"`n` (number of astrocytes) must be a positive int, got {n!r}.")
-        for field in dataclasses.fields(self):
-            value = getattr(self, field.name)
-            if isinstance(value, jax.Array):
-                check_broadcasts(field.name, value, n)
-
     def init(
         self,
         n: int,
