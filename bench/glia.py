@@ -11,6 +11,12 @@ biological second, E and I rates (Hz) and astrocyte releases.
 
     python bench/glia.py                                   # brainsim only
     python bench/glia.py --peer-python /tmp/b2/bin/python  # and Brian2 2.9 in the same run
+    python bench/glia.py --peer-python /tmp/b2/bin/python --nest-python /tmp/nest/bin/python \
+        --nalsm                                            # everything of issue 11
+
+With `--nest-python`, the same run also measures NEST's astrocyte network example in brainsim
+and in NEST 3.10 (`bench/glia_nest.py`, one core); with `--nalsm`, the NALSM feature phase
+at 1000 neurons (`bench/nalsm.py`, samples per second).
 """
 
 from __future__ import annotations
@@ -95,6 +101,8 @@ def main() -> None:
     parser.add_argument("--duration", type=float, default=1000.0, help="biological time (ms)")
     parser.add_argument("--mapping", choices=["published", "nearest"], default="published")
     parser.add_argument("--peer-python", default=None, help="interpreter with Brian2 installed")
+    parser.add_argument("--nest-python", default=None, help="interpreter with NEST 3.10")
+    parser.add_argument("--nalsm", action="store_true", help="also the NALSM feature phase")
     parser.add_argument("--timeout", type=float, default=1800.0, help="per peer run (s)")
     parser.add_argument("--in-process", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -106,6 +114,14 @@ def main() -> None:
                    check=True)  # fmt: skip
     if args.peer_python:
         run_brian2(args.peer_python, args.duration, args.timeout)
+    here = pathlib.Path(__file__).parent
+    if args.nest_python:
+        subprocess.run([sys.executable, str(here / "glia_nest.py"), "--cores", "1",
+                        "--nest-python", args.nest_python, "--timeout", str(args.timeout)],
+                       check=True)  # fmt: skip
+    if args.nalsm:
+        subprocess.run(["taskset", "-c", "0", sys.executable, str(here / "nalsm.py"),
+                        "--cores", "1"], check=True)  # fmt: skip
 
 
 if __name__ == "__main__":
