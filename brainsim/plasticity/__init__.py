@@ -6,7 +6,9 @@ connectivity, and `weights, traces = rule.update(traces, weights, pre_spikes, po
 dt, conn=None, modulator=None)` advances them by `dt` ms and applies the spikes event-driven
 (`conn=None`: the weights are a dense `(n_pre, n_post)` matrix). Their constants are array
 fields: differentiable and `vmap`-able. Rules compose with `chain` and `clip`. The Hebbian
-rate rules `Oja` and `Subspace` act on dense weights and activity vectors: `update(W, x) -> W`.
+rate rules `Oja` and `Subspace` act on dense weights and activity vectors: `update(W, x) -> W`;
+`LateralSubspace` builds HLOP's lateral subspace neurons (grown and frozen task by task) on
+`Subspace`.
 """
 
 from brainsim.plasticity._astro_stdp import AstroSTDP, AstroSTDPState
@@ -15,6 +17,7 @@ from brainsim.plasticity._distal_reward import DistalReward, DistalRewardState
 from brainsim.plasticity._error_modulated import ErrorModulated, ErrorModulatedTraces
 from brainsim.plasticity._hebbian import Oja, Subspace
 from brainsim.plasticity._inhibitory import InhibitorySTDP
+from brainsim.plasticity._lateral import LateralSubspace, LateralSubspaceState, signed_rate_code
 from brainsim.plasticity._stdp import STDP, STDPTraces
 from brainsim.plasticity._three_factor import EligibilitySTDP, EligibilityTraces
 from brainsim.plasticity._triplet import TripletSTDP, TripletTraces
@@ -35,6 +38,9 @@ __all__ = [
     "AstroSTDPState",
     "Oja",
     "Subspace",
+    "LateralSubspace",
+    "LateralSubspaceState",
+    "signed_rate_code",
     "Chain",
     "Clip",
     "chain",

@@ -67,7 +67,8 @@ class Subspace(eqx.Module):
     weights between populations, the projection from `n` inputs onto `k` units). For zero-mean
     inputs the rows converge to an orthonormal basis of the subspace of the `k` leading
     eigenvectors of the input covariance (the basis itself is not unique). Pure and stateless,
-    like `Oja`; with `k = 1` it is Oja's rule.
+    like `Oja`; with `k = 1` it is Oja's rule. `delta` gives the batch-mean step for many
+    inputs at once; `LateralSubspace` (HLOP's lateral neurons) is built on it.
 
     Args:
         learning_rate: `η` (1 / (input unit)², > 0).
@@ -92,9 +93,39 @@ class Subspace(eqx.Module):
 
     def update(self, W: Float[Array, "k n"], x: Float[Array, " n"]) -> Float[Array, "k n"]:
         """One step for input `x` (shape `(n,)`); returns the new weights `W` (shape `(k, n)`)."""
-        W = jnp.asarray(W)
-        if W.ndim != 2:
-            raise ValueError(f"`W` must be a (k, n) weight matrix, got shape {W.shape}.")
-        x = _check_input("x", x, W.shape[1])
-        y = W @ x
-        return W + self.learning_rate * (jnp.outer(y, x) - jnp.outer(y, y) @ W)
+        x = _check_input("x", x, _check_weights(W).shape[1])
+        return W + self.learning_rate * self.delta(W, x)
+
+    def delta(
+        self,
+        W: Float[Array, "k n"],
+        X: Float[Array, "*batch n"],
+        Y: Float[Array, "*batch k"] | None = None,
+    ) -> Float[Array, "k n"]:
+        """The batch-mean step without the learning rate: `Yᵀ (X - Y W) / B`.
+
+        `X` holds `B` input vectors as rows, `(B, n)` (or one vector, `(n,)`); `Y = X Wᵀ` are
+        the units' responses unless given (e.g. spike-coded responses, see
+        `LateralSubspace`). For one vector this is `y xᵀ - y yᵀ W`, the step of `update`.
+        """
+        W = _check_weights(W)
+        X = jnp.asarray(X)
+        if X.shape[-1:] != W.shape[1:] or X.ndim > 2:
+            raise ValueError(
+                f"`X` must have shape (n,) or (B, n) with n = {W.shape[1]}, got {X.shape}."
+            )
+        X = jnp.atleast_2d(X)
+        Y = X @ W.T if Y is None else jnp.atleast_2d(Y)
+        if Y.shape != (X.shape[0], W.shape[0]):
+            raise ValueError(
+                f"`Y` must have shape {(X.shape[0], W.shape[0])} (one response per unit and "
+                f"input), got {Y.shape}."
+            )
+        return Y.T @ (X - Y @ W) / X.shape[0]
+
+
+def _check_weights(W) -> Array:
+    W = jnp.asarray(W)
+    if W.ndim != 2:
+        raise ValueError(f"`W` must be a (k, n) weight matrix, got shape {W.shape}.")
+    return W

@@ -2,9 +2,11 @@
 
 Surrogate-gradient backpropagation through time runs through `brainsim.run` (with
 `checkpoint_every` for bounded memory); `online_value_and_grad` gives OTTT / SLTT gradients whose
-memory does not depend on the number of steps. Layers (`SpikingDense`, `Sequential`) are equinox
-modules built around the same neuron models that simulate; `LeakyReadout` and the losses turn
-their outputs into training signals; `Positive` keeps learnable time constants positive.
+memory does not depend on the number of steps; `rate_value_and_grad` differentiates through the
+layers' rates (DSR). `project_updates` / `orthogonal_projection` protect old tasks (HLOP, GPM).
+Layers (`SpikingDense`, `Sequential`) are equinox modules built around the same neuron models
+that simulate; `LeakyReadout` and the losses turn their outputs into training signals;
+`Positive` keeps learnable time constants positive.
 """
 
 from brainsim.train._delays import DCLSDense, DCLSState, sigma_schedule, tap_weights
@@ -19,6 +21,8 @@ from brainsim.train._losses import (
 from brainsim.train._motion import DelayTapLogistic, moving_dots
 from brainsim.train._online import online_value_and_grad
 from brainsim.train._parameters import Positive, unwrap
+from brainsim.train._projection import orthogonal_current, orthogonal_projection, project_updates
+from brainsim.train._rate import rate_value_and_grad
 from brainsim.train._readout import LeakyReadout, ReadoutState
 from brainsim.train._tasks import relative_timing_task, two_timescale_task
 
@@ -34,6 +38,10 @@ __all__ = [
     "SpikingDense",
     "Sequential",
     "online_value_and_grad",
+    "rate_value_and_grad",
+    "project_updates",
+    "orthogonal_projection",
+    "orthogonal_current",
     "max_over_time_cross_entropy",
     "sum_over_time_cross_entropy",
     "spike_count_loss",

@@ -30,6 +30,7 @@ def online_value_and_grad(
     state: tuple | None = None,
     key: PRNGKeyArray | None = None,
     t0: float = 0.0,
+    lateral: tuple | None = None,
 ):
     """Loss and online (forward-in-time) gradient of a `Sequential` of `SpikingDense` layers.
 
@@ -53,6 +54,13 @@ def online_value_and_grad(
     for the whole batch (memory O(parameters + batch · neurons), not per sample as with
     `jax.vmap`).
 
+    With `lateral`, HLOP's lateral subspace neurons learn online too: at every step the
+    lateral neurons of layer `l` take one Hebbian update (`LateralSubspace.update`) on that
+    layer's presynaptic activity, the input itself for the first layer and the presynaptic
+    spikes together with their trace `â` for later layers. Protect the weights by projecting
+    the accumulated gradient (`project_updates`, `orthogonal_projection`): since
+    `ΔW = Σ â(t)ᵀ δ(t)`, that equals projecting the trace at every step.
+
     Args:
         model: the network, a `Sequential` whose layers are `SpikingDense`.
         loss_fn: `loss_fn(outputs, n)`, the loss at step `n` from the tuple of every layer's
@@ -64,9 +72,12 @@ def online_value_and_grad(
         state: initial network state (default `model.init(key)`, shared by the batch).
         key: key for the initial state when `state` is not given.
         t0: time of the first step (ms).
+        lateral: optional, one entry per layer: `(rule, state)` with a
+            `brainsim.plasticity.LateralSubspace` and its state, or `None`.
 
     Returns:
-        `(loss, grads, final_state)`: `grads` has the structure of
+        `(loss, grads, final_state)`, and the lateral states (a tuple, `None` where a layer has
+        none) as a fourth element when `lateral` is given: `grads` has the structure of
         `equinox.filter(model, equinox.is_inexact_array)`, like `equinox.filter_grad`.
 
     Example:
@@ -99,6 +110,10 @@ def online_value_and_grad(
             "`input_series` must have shape (T, n_in) or (T, batch, n_in), "
             f"got {jnp.shape(input_series)}."
         )
+    if lateral is not None and len(lateral) != len(model.layers):
+        raise ValueError(
+            f"`lateral` needs one entry per layer ({len(model.layers)}), got {len(lateral)}."
+        )
     decay = 0.0 if tau_trace is None else math.exp(-dt / tau_trace)
     params, static = eqx.partition(model, eqx.is_inexact_array)
     batch = tuple(jnp.shape(input_series)[1:-1])
@@ -110,27 +125,54 @@ def online_value_and_grad(
     def instantaneous_loss(params, state, traces, x, n):
         net = eqx.combine(params, static)
         t = t0 + n * dt
-        states, new_traces, outputs = [], [], []
+        states, new_traces, outputs, inputs = [], [], [], []
         for layer, s, trace in zip(net.layers, state, traces, strict=True):
+            inputs.append(jax.lax.stop_gradient(x))
             trace = decay * trace + jax.lax.stop_gradient(x)
             current = _traced_current(x, trace, unwrap(layer.weight))
             s, x = unwrap(layer.neuron).step(s, current, t=t, dt=dt)
             states.append(s)
             new_traces.append(trace)
             outputs.append(x)
-        return loss_fn(tuple(outputs), n), (tuple(states), tuple(new_traces))
+        aux = (tuple(states), tuple(new_traces), tuple(inputs))
+        return loss_fn(tuple(outputs), n), aux
 
     value_and_grad = jax.value_and_grad(instantaneous_loss, has_aux=True)
+    rules = (None,) * len(model.layers) if lateral is None else tuple(
+        None if entry is None else entry[0] for entry in lateral
+    )
+
+    def hebbian(lateral_states, inputs, traces):
+        new = []
+        for i, (rule, ls, x, trace) in enumerate(
+            zip(rules, lateral_states, inputs, traces, strict=True)
+        ):
+            if rule is not None:
+                n_in = x.shape[-1]
+                x = x.reshape(-1, n_in)
+                samples = x if i == 0 else jnp.concatenate([x, trace.reshape(-1, n_in)])
+                ls = rule.update(ls, samples)
+            new.append(ls)
+        return tuple(new)
 
     def one_step(carry, inputs):
-        state, traces, total, grads = carry
+        state, traces, total, grads, lateral_states = carry
         x, n = inputs
-        (loss, (state, traces)), g = value_and_grad(params, state, traces, x, n)
-        return (state, traces, total + loss, jax.tree.map(jnp.add, grads, g)), None
+        (loss, (state, traces, layer_inputs)), g = value_and_grad(params, state, traces, x, n)
+        if lateral is not None:
+            lateral_states = hebbian(lateral_states, layer_inputs, traces)
+        grads = jax.tree.map(jnp.add, grads, g)
+        return (state, traces, total + loss, grads, lateral_states), None
 
     zeros = jax.tree.map(jnp.zeros_like, params)
     steps = jnp.arange(input_series.shape[0])
-    (state, _, total, grads), _ = jax.lax.scan(
-        one_step, (state, traces, jnp.zeros((), dtype), zeros), (input_series, steps)
+    lateral_states = None if lateral is None else tuple(
+        None if entry is None else entry[1] for entry in lateral
     )
-    return total, grads, state
+    carry = (state, traces, jnp.zeros((), dtype), zeros, lateral_states)
+    (state, _, total, grads, lateral_states), _ = jax.lax.scan(
+        one_step, carry, (input_series, steps)
+    )
+    if lateral is None:
+        return total, grads, state
+    return total, grads, state, lateral_states

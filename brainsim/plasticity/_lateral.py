@@ -1,0 +1,247 @@
+"""HLOP's lateral subspace neurons: a Hebbian subspace grown for each task, frozen after it."""
+
+from __future__ import annotations
+
+from typing import NamedTuple
+
+import equinox as eqx
+import jax
+import jax.numpy as jnp
+from jaxtyping import Array, Bool, Float, PRNGKeyArray
+
+from brainsim._validation import as_param, check_positive
+from brainsim.plasticity._hebbian import Subspace
+
+
+class LateralSubspaceState(NamedTuple):
+    """State of the lateral subspace neurons of one layer.
+
+    Rows of `H` are preallocated (`k_max` of them) so that shapes stay fixed under `jax.jit`;
+    rows that are not `active` are zero and take no part.
+
+    Attributes:
+        H: lateral weights, one row per subspace neuron, `(k_max, n)` (unit: 1 / input unit).
+        velocity: exponential average of the Hebbian steps (the momentum), `(k_max, n)`.
+        active: rows in use (frozen ones and those learning the current task), `(k_max,)`.
+        frozen: rows consolidated at the end of an earlier task, `(k_max,)`.
+    """
+
+    H: Float[Array, "k_max n"]
+    velocity: Float[Array, "k_max n"]
+    active: Bool[Array, " k_max"]
+    frozen: Bool[Array, " k_max"]
+
+
+def signed_rate_code(
+    y: Float[Array, "*shape"], steps: int, full_scale: float | Float[Array, ""]
+) -> Float[Array, "*shape"]:
+    """The response `y` as read out from a burst of spikes of signed integrate-and-fire neurons.
+
+    Each value drives an integrate-and-fire neuron (threshold 1, reset by subtraction, initial
+    potential 1/2) with the constant input `|y| / full_scale` per step, clipped to 1, for
+    `steps` steps; the sign selects a positive or a negative neuron. The neuron emits
+    `floor(steps · min(|y| / full_scale, 1) + 1/2)` spikes, the count rounded to the nearest
+    integer, and the read-out is
+
+        `y_q = sign(y) · count / steps · full_scale`,
+
+    i.e. `y` clipped to `[-full_scale, full_scale]` and quantised to `2 · steps + 1` levels.
+    This is the closed form of the spike count, so no time loop runs.
+
+    Args:
+        y: responses (any shape, unit of `full_scale`).
+        steps: `T_s`, number of steps in the burst (int > 0).
+        full_scale: `S`, the response read out from a spike at every step (> 0).
+
+    Example:
+        >>> import jax.numpy as jnp
+        >>> from brainsim.plasticity import signed_rate_code
+        >>> signed_rate_code(jnp.array([0.2, 0.8, -3.0, 50.0]), steps=4, full_scale=2.0)
+        Array([ 0.,  1., -2.,  2.], dtype=float32)
+
+    Reference: Xiao et al. (2024), ICLR, section 4.2 (spiking lateral neurons).
+    """
+    if not isinstance(steps, int) or steps <= 0:
+        raise ValueError(f"`steps` must be a positive int, got {steps!r}.")
+    drive = jnp.minimum(jnp.abs(y) / full_scale, 1.0)
+    count = jnp.floor(steps * drive + 0.5)
+    return jnp.sign(y) * count / steps * full_scale
+
+
+class LateralSubspace(eqx.Module):
+    """Lateral subspace neurons of one layer: the Hebbian half of HLOP.
+
+    `k` lateral neurons with weights `H` (`(k, n)`) respond to the layer's presynaptic
+    activity `x` with `y = H x` and feed back `-Hᵀ y`. On each batch `X` (`(B, n)`, one
+    activity vector a row) the rows of `H` that belong to the current task learn by Oja's
+    subspace rule (`Subspace.delta`), with the published clamp and momentum, `iterations`
+    times:
+
+        Y = X Hᵀ                                   (every active row, frozen ones too)
+        Δ = clip(Yᵀ (X - Y H) / B, -clip, clip),   Δ = 0 on frozen rows
+        M = momentum · M + (1 - momentum) · Δ       (rows that learn)
+        H = H + learning_rate · M                   (rows that learn)
+
+    Because the reconstruction `Y H` uses the frozen rows, new rows learn the principal
+    subspace of the residual `x - H₀ᵀ H₀ x`. Over a task the learning rows converge to an
+    orthonormal basis of the top subspace of `E[x xᵀ]` (the data is not centred). A task starts
+    with `grow` (new rows, orthonormal among themselves) and ends with `consolidate` (they are
+    frozen); `basis` gives the frozen rows, against which `brainsim.train.orthogonal_projection`
+    projects the weight updates of later tasks.
+
+    With `spike_steps` set, the lateral neurons are spiking: `Y` is replaced by its signed rate
+    code over `spike_steps` steps with full scale `full_scale` (`signed_rate_code`).
+
+    Stability and convergence (rule of thumb from the reference code): `learning_rate ·
+    λ_max ≲ 0.5` and `learning_rate · λ_k · (Hebbian steps) ≳ 5`, with `λ` the eigenvalues of
+    `E[x xᵀ]`; `orthonormality_error` (`max |H Hᵀ - I|`) should fall to ≲ 0.05-0.1.
+
+    Args:
+        learning_rate: `η` (1 / (input unit)², > 0); 0.001-0.05 in the reference code.
+        momentum: factor of the exponential average (in [0, 1)).
+        clip: bound on each entry of `Δ` (> 0).
+        iterations: Hebbian iterations per batch (int > 0).
+        spike_steps: `T_s` for spiking lateral neurons (int > 0), or `None` for linear ones.
+        full_scale: `S`, the response coded by a spike at every step (> 0; spiking only).
+
+    Example:
+        >>> import jax, jax.numpy as jnp
+        >>> from brainsim.plasticity import LateralSubspace
+        >>> x = jax.random.normal(jax.random.key(0), (256, 6)) * jnp.array([3, 2, 1, .1, .1, .1])
+        >>> lateral = LateralSubspace(learning_rate=0.02)
+        >>> state = lateral.grow(lateral.init(6, k_max=4), 2, key=jax.random.key(1))
+        >>> for _ in range(40):
+        ...     state = lateral.update(state, x)
+        >>> state = lateral.consolidate(state)
+        >>> float(lateral.orthonormality_error(state)) < 0.05
+        True
+        >>> float(jnp.abs(lateral.basis(state)[:, 2:]).max()) < 0.05   # top-2 subspace
+        True
+
+    Reference: Xiao, Meng, Zhang, He & Lin (2024), *Hebbian learning based orthogonal
+    projection for continual learning of spiking neural networks*, ICLR; Oja (1989).
+    """
+
+    subspace: Subspace
+    momentum: Float[Array, ""] = eqx.field(converter=as_param)
+    clip: Float[Array, ""] = eqx.field(converter=as_param)
+    full_scale: Float[Array, ""] = eqx.field(converter=as_param)
+    iterations: int = eqx.field(static=True)
+    spike_steps: int | None = eqx.field(static=True)
+
+    def __init__(
+        self,
+        learning_rate: float = 0.01,
+        *,
+        momentum: float = 0.9,
+        clip: float = 10.0,
+        iterations: int = 5,
+        spike_steps: int | None = None,
+        full_scale: float = 20.0,
+    ):
+        self.subspace = Subspace(learning_rate=learning_rate)
+        self.momentum = momentum
+        self.clip = clip
+        self.full_scale = full_scale
+        self.iterations = iterations
+        self.spike_steps = spike_steps
+
+    def __check_init__(self):
+        check_positive("clip", self.clip)
+        check_positive("full_scale", self.full_scale)
+        m = self.momentum
+        if not isinstance(m, jax.core.Tracer) and not bool(jnp.all((m >= 0) & (m < 1))):
+            raise ValueError(f"`momentum` must be in [0, 1), got {m}.")
+        if not isinstance(self.iterations, int) or self.iterations <= 0:
+            raise ValueError(f"`iterations` must be a positive int, got {self.iterations!r}.")
+        if self.spike_steps is not None and (
+            not isinstance(self.spike_steps, int) or self.spike_steps <= 0
+        ):
+            raise ValueError(
+                f"`spike_steps` must be a positive int or None, got {self.spike_steps!r}."
+            )
+
+    @property
+    def learning_rate(self) -> Float[Array, ""]:
+        """`η`, held by the underlying `Subspace` rule."""
+        return self.subspace.learning_rate
+
+    def init(self, n: int, k_max: int, dtype=None) -> LateralSubspaceState:
+        """No subspace neurons yet: room for `k_max` rows over `n` inputs (ints > 0)."""
+        for name, value in (("n", n), ("k_max", k_max)):
+            if not isinstance(value, int) or value <= 0:
+                raise ValueError(f"`{name}` must be a positive int, got {value!r}.")
+        dtype = jnp.result_type(float) if dtype is None else dtype
+        zeros = jnp.zeros((k_max, n), dtype)
+        no_rows = jnp.zeros(k_max, bool)
+        return LateralSubspaceState(zeros, zeros, no_rows, no_rows)
+
+    def grow(
+        self, state: LateralSubspaceState, k: int, *, key: PRNGKeyArray
+    ) -> LateralSubspaceState:
+        """Add `k` rows (a Python int) for a new task, orthonormal among themselves (QR of a
+        Gaussian matrix), after the rows in use. Raises if fewer than `k` rows are free."""
+        k_max, n = state.H.shape
+        if not isinstance(k, int) or not 0 < k <= min(k_max, n):
+            raise ValueError(f"`k` must be an int in [1, {min(k_max, n)}], got {k!r}.")
+        start = jnp.sum(state.active)
+        free = eqx.error_if(
+            start, start + k > k_max, f"no room to grow {k} rows: `k_max` ({k_max}) is used up"
+        )
+        q, _ = jnp.linalg.qr(jax.random.normal(key, (n, k), state.H.dtype))
+        H = jax.lax.dynamic_update_slice(state.H, q.T, (free, 0))
+        velocity = jax.lax.dynamic_update_slice(state.velocity, jnp.zeros_like(q.T), (free, 0))
+        rows = jnp.arange(k_max)
+        active = state.active | ((rows >= free) & (rows < free + k))
+        return LateralSubspaceState(H, velocity, active, state.frozen)
+
+    def consolidate(self, state: LateralSubspaceState) -> LateralSubspaceState:
+        """End of a task: every active row is frozen (the momentum is cleared)."""
+        return state._replace(velocity=jnp.zeros_like(state.velocity), frozen=state.active)
+
+    def responses(self, state: LateralSubspaceState, X: Float[Array, "B n"]) -> Float[Array, "B k"]:
+        """`Y = X Hᵀ`, or its signed rate code when the lateral neurons spike."""
+        Y = X @ state.H.T
+        if self.spike_steps is None:
+            return Y
+        return signed_rate_code(Y, self.spike_steps, self.full_scale)
+
+    def update(self, state: LateralSubspaceState, X: Float[Array, "*B n"]) -> LateralSubspaceState:
+        """`iterations` Hebbian steps on the batch `X` (`(B, n)` or `(n,)`)."""
+        X = jnp.atleast_2d(jnp.asarray(X, state.H.dtype))
+        if X.ndim != 2 or X.shape[1] != state.H.shape[1]:
+            raise ValueError(
+                f"`X` must have shape (B, {state.H.shape[1]}) (one activity vector a row), "
+                f"got {X.shape}."
+            )
+        learning = (state.active & ~state.frozen)[:, None]
+
+        def iteration(_, carry):
+            H, velocity = carry
+            delta = self.subspace.delta(H, X, self.responses(state._replace(H=H), X))
+            delta = jnp.where(learning, jnp.clip(delta, -self.clip, self.clip), 0.0)
+            velocity = jnp.where(
+                learning, self.momentum * velocity + (1 - self.momentum) * delta, velocity
+            )
+            return H + self.learning_rate * jnp.where(learning, velocity, 0.0), velocity
+
+        H, velocity = jax.lax.fori_loop(
+            0, self.iterations, iteration, (state.H, state.velocity)
+        )
+        return state._replace(H=H, velocity=velocity)
+
+    def basis(self, state: LateralSubspaceState) -> Float[Array, "k_max n"]:
+        """The frozen rows (the subspace of earlier tasks), other rows zero: `(k_max, n)`."""
+        return jnp.where(state.frozen[:, None], state.H, 0.0)
+
+    def project(self, state: LateralSubspaceState, x: Float[Array, "*B n"]) -> Float[Array, "*B n"]:
+        """`x - x H₀ᵀ H₀`: the part of `x` outside the frozen subspace (the lateral feedback)."""
+        basis = self.basis(state)
+        return x - (x @ basis.T) @ basis
+
+    def orthonormality_error(self, state: LateralSubspaceState) -> Float[Array, ""]:
+        """`max |H Hᵀ - I|` over the active rows (0 for an orthonormal basis)."""
+        gram = state.H @ state.H.T
+        target = jnp.diag(state.active.astype(gram.dtype))
+        both = state.active[:, None] & state.active[None, :]
+        return jnp.max(jnp.where(both, jnp.abs(gram - target), 0.0))
