@@ -21,7 +21,8 @@ def energy_basis(
 
         ‖R BᵀB‖² + Σ_{i ≤ r} σ̂_i²  ≥  threshold · ‖R‖²    (Frobenius norms).
 
-    The data is not centred, like the Hebbian rule of HLOP. Runs eagerly in NumPy (between
+    Directions with a zero singular value (beyond the rank of `R̂`) are never added. The data
+    is not centred, like the Hebbian rule of HLOP. Runs eagerly in NumPy (between
     tasks); pad the result with zero rows to keep shapes fixed under `jit`.
 
     Args:
@@ -60,6 +61,7 @@ def energy_basis(
     need = threshold * total
     if covered >= need:
         return basis
-    captured = covered + np.cumsum(sigma**2)
-    r = int(np.argmax(captured >= need)) + 1 if captured[-1] >= need else sigma.size
-    return np.concatenate([basis, vt[: min(r, n - basis.shape[0])]])
+    rank = int(np.sum(sigma > sigma[0] * max(residual.shape) * np.finfo(np.float64).eps))
+    captured = covered + np.cumsum(sigma[:rank] ** 2)
+    r = int(np.argmax(captured >= need)) + 1 if captured[-1] >= need else rank
+    return np.concatenate([basis, vt[:r]])
