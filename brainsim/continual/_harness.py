@@ -56,8 +56,9 @@ class Protocol:
         hebbian_rate: `η` of the lateral subspace neurons, one value or one per layer.
         hebbian_iterations: Hebbian iterations per batch.
         k_initial: lateral neurons added per layer for the first task.
-        k_increment: lateral neurons added per layer for each later task (capped by the
-            layer's input size).
+        k_increment: lateral neurons added per layer for each later task, or one such tuple
+            per later task (a schedule, e.g. the shrinking one of the paper's permuted MNIST;
+            the last entry repeats). Always capped by the layer's input size.
         spike_steps: `T_s` for spiking lateral neurons, `None` for linear ones.
         full_scale: `S` of the spiking lateral neurons.
         ewc_strength: `λ` of EWC.
@@ -79,7 +80,7 @@ class Protocol:
     hebbian_rate: float | tuple[float, ...] = 0.05
     hebbian_iterations: int = 5
     k_initial: tuple[int, ...] = (12, 24, 24)
-    k_increment: tuple[int, ...] = (10, 12, 12)
+    k_increment: tuple[int, ...] | tuple[tuple[int, ...], ...] = (10, 12, 12)
     spike_steps: int | None = None
     full_scale: float = 20.0
     ewc_strength: float = 100.0
@@ -90,8 +91,9 @@ class Protocol:
 
     def __post_init__(self):
         n_weights = len(self.hidden) + 1
-        for name in ("k_initial", "k_increment"):
-            value = getattr(self, name)
+        increments = self.k_increment
+        schedule = [increments] if np.ndim(increments) == 1 else list(increments)
+        for name, value in [("k_initial", self.k_initial)] + [("k_increment", k) for k in schedule]:
             if len(value) != n_weights or any(int(k) < 0 for k in value):
                 raise ValueError(
                     f"`{name}` needs one count >= 0 per weight layer ({n_weights}), got {value}."
@@ -105,6 +107,14 @@ class Protocol:
         for name in ("steps", "batch_size", "epochs", "hebbian_iterations"):
             if int(getattr(self, name)) <= 0:
                 raise ValueError(f"`{name}` must be positive, got {getattr(self, name)!r}.")
+
+    def k_for_task(self, i: int) -> tuple[int, ...]:
+        """Lateral neurons to add per layer at the start of task `i` (before the cap)."""
+        if i == 0:
+            return tuple(int(k) for k in self.k_initial)
+        if np.ndim(self.k_increment) == 1:
+            return tuple(int(k) for k in self.k_increment)
+        return tuple(int(k) for k in self.k_increment[min(i, len(self.k_increment)) - 1])
 
     def hebbian_rates(self) -> tuple[float, ...]:
         """`hebbian_rate` as one value per weight layer."""
@@ -394,7 +404,7 @@ def learn_tasks(
     used = [0] * len(layer_inputs)
     for i, task in enumerate(tasks):
         if rules is not None:
-            counts = protocol.k_initial if i == 0 else protocol.k_increment
+            counts = protocol.k_for_task(i)
             grown = []
             for layer, (rule, state, k) in enumerate(
                 zip(rules, lateral_states, counts, strict=True)

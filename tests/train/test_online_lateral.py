@@ -1,0 +1,60 @@
+"""Online training with HLOP's lateral subspace neurons learning at every step."""
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+import pytest
+
+import brainsim as bs
+from brainsim.plasticity import LateralSubspace
+
+IF = dict(tau_m=100.0, v_rest=0.0, v_reset=0.0, v_th=1.0, t_ref=0.0, R=100.0)
+
+
+def _net():
+    k1, k2 = jax.random.split(jax.random.key(0))
+    return bs.train.Sequential([
+        bs.train.SpikingDense(5, 6, bs.neurons.LIF(**IF), key=k1, weight_scale=2.0),
+        bs.train.SpikingDense(6, 2, bs.train.LeakyReadout(tau_m=1e-3, R=1.0), key=k2),
+    ])
+
+
+def _loss(outputs, n):
+    return jnp.sum(outputs[-1] ** 2)
+
+
+def test_lateral_neurons_learn_from_each_step_and_leave_the_gradient_unchanged():
+    net = _net()
+    x = jnp.asarray(np.random.default_rng(0).random((8, 3, 5)), jnp.float32)   # (T, B, n)
+    rule = LateralSubspace(learning_rate=0.02, iterations=2)
+    lateral = (
+        rule.grow(rule.init(5, k_max=3), 2, key=jax.random.key(1)),
+        rule.grow(rule.init(6, k_max=3), 2, key=jax.random.key(2)),
+    )
+    plain = bs.train.online_value_and_grad(net, _loss, x, dt=1.0, tau_trace=20.0)
+    loss, grads, _, learned = bs.train.online_value_and_grad(
+        net, _loss, x, dt=1.0, tau_trace=20.0, lateral=((rule, lateral[0]), (rule, lateral[1])))
+    assert float(loss) == pytest.approx(float(plain[0]))
+    np.testing.assert_allclose(grads.layers[0].weight, plain[1].layers[0].weight, rtol=1e-6)
+
+    spikes = jax.vmap(lambda s: net.run(s, dt=1.0)[0], in_axes=1, out_axes=1)(x)   # (T, B, 6)
+    decay = np.exp(-1.0 / 20.0)
+    expected0, expected1, trace = lateral[0], lateral[1], jnp.zeros((3, 6))
+    for t in range(8):
+        expected0 = rule.update(expected0, x[t])            # first layer: the input
+        trace = decay * trace + spikes[t]
+        expected1 = rule.update(expected1, jnp.concatenate([spikes[t], trace]))  # spikes, trace
+    np.testing.assert_allclose(learned[0].H, expected0.H, rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(learned[1].H, expected1.H, rtol=1e-5, atol=1e-6)
+
+
+def test_layers_without_lateral_neurons_are_left_out_and_bad_lengths_fail():
+    net = _net()
+    x = jnp.ones((4, 5))
+    rule = LateralSubspace()
+    state = rule.grow(rule.init(6, k_max=2), 1, key=jax.random.key(0))
+    *_, learned = bs.train.online_value_and_grad(net, _loss, x, dt=1.0,
+                                                 lateral=(None, (rule, state)))
+    assert learned[0] is None and learned[1].H.shape == (2, 6)
+    with pytest.raises(ValueError, match="one entry per layer"):
+        bs.train.online_value_and_grad(net, _loss, x, dt=1.0, lateral=((rule, state),))
