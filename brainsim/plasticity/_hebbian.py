@@ -123,6 +123,21 @@ class Subspace(eqx.Module):
             )
         return Y.T @ (X - Y @ W) / X.shape[0]
 
+    def delta_from_moment(
+        self, W: Float[Array, "k n"], C: Float[Array, "n n"]
+    ) -> Float[Array, "k n"]:
+        """The batch-mean step from the input's second moment `C = XᵀX / B`: `W C - W C Wᵀ W`.
+
+        Equal to `delta(W, X)` for linear units (`Y = X Wᵀ`); cheaper when a batch has more
+        rows than inputs and several steps reuse `C`.
+        """
+        W = _check_weights(W)
+        C = jnp.asarray(C)
+        if C.shape != (W.shape[1], W.shape[1]):
+            raise ValueError(f"`C` must have shape {(W.shape[1],) * 2}, got {C.shape}.")
+        WC = W @ C
+        return WC - (WC @ W.T) @ W
+
 
 def _check_weights(W) -> Array:
     W = jnp.asarray(W)

@@ -89,8 +89,11 @@ class LateralSubspace(eqx.Module):
     frozen); `basis` gives the frozen rows, against which `brainsim.train.orthogonal_projection`
     projects the weight updates of later tasks.
 
-    With `spike_steps` set, the lateral neurons are spiking: `Y` is replaced by its signed rate
-    code over `spike_steps` steps with full scale `full_scale` (`signed_rate_code`).
+    For linear lateral neurons and batches with many more rows than inputs, the step is
+    computed from the batch's second moment `XᵀX / B` (`Subspace.delta_from_moment`), the same
+    step at a fraction of the cost. With `spike_steps` set, the lateral neurons are spiking:
+    `Y` is replaced by its signed rate code over `spike_steps` steps with full scale
+    `full_scale` (`signed_rate_code`).
 
     Stability and convergence (rule of thumb from the reference code): `learning_rate ·
     λ_max ≲ 0.5` and `learning_rate · λ_k · (Hebbian steps) ≳ 5`, with `λ` the eigenvalues of
@@ -215,19 +218,30 @@ class LateralSubspace(eqx.Module):
                 f"got {X.shape}."
             )
         learning = (state.active & ~state.frozen)[:, None]
+        (k, n), rows = state.H.shape, X.shape[0]
+        steps = self.iterations
+        if self.spike_steps is None and rows * n * n + steps * (k * n * n + 2 * k * k * n) < (
+            3 * steps * rows * k * n
+        ):
+            moment = X.T @ X / rows      # many rows: one second moment serves every iteration
+
+            def hebbian_step(H):
+                return self.subspace.delta_from_moment(H, moment)
+        else:
+
+            def hebbian_step(H):
+                return self.subspace.delta(H, X, self.responses(state._replace(H=H), X))
 
         def iteration(_, carry):
             H, velocity = carry
-            delta = self.subspace.delta(H, X, self.responses(state._replace(H=H), X))
+            delta = hebbian_step(H)
             delta = jnp.where(learning, jnp.clip(delta, -self.clip, self.clip), 0.0)
             velocity = jnp.where(
                 learning, self.momentum * velocity + (1 - self.momentum) * delta, velocity
             )
             return H + self.learning_rate * jnp.where(learning, velocity, 0.0), velocity
 
-        H, velocity = jax.lax.fori_loop(
-            0, self.iterations, iteration, (state.H, state.velocity)
-        )
+        H, velocity = jax.lax.fori_loop(0, steps, iteration, (state.H, state.velocity))
         return state._replace(H=H, velocity=velocity)
 
     def basis(self, state: LateralSubspaceState) -> Float[Array, "k_max n"]:

@@ -172,3 +172,17 @@ def test_bad_input_fails_loudly():
         rule.update(state, jnp.ones((3, 5)))
     with pytest.raises(ValueError, match="`Y`"):
         Subspace().delta(jnp.ones((2, 4)), jnp.ones((3, 4)), jnp.ones((3, 3)))
+
+
+def test_second_moment_form_equals_the_direct_step():
+    x, _ = _activity(300)
+    W = jax.random.normal(jax.random.key(0), (4, 10)) * 0.3
+    rule = Subspace()
+    np.testing.assert_allclose(rule.delta_from_moment(W, x.T @ x / len(x)), rule.delta(W, x),
+                               rtol=1e-4, atol=1e-5)
+    lateral = LateralSubspace(learning_rate=0.01, momentum=0.0, iterations=1, clip=1e9)
+    state = lateral.grow(lateral.init(10, k_max=4), 4, key=jax.random.key(1))
+    expected = state.H + 0.01 * rule.delta(state.H, x)         # 300 rows ≫ 10: moment form
+    np.testing.assert_allclose(lateral.update(state, x).H, expected, rtol=1e-5, atol=1e-6)
+    with pytest.raises(ValueError, match="`C`"):
+        rule.delta_from_moment(W, jnp.ones((3, 3)))
