@@ -10,18 +10,22 @@ from jaxtyping import Array, Float, PyTree
 
 
 def fisher_diagonal(
-    sample_loss: Callable[[PyTree, Array, Array], Float[Array, ""]],
+    sample_grad: Callable[[PyTree, Array, Array], PyTree],
     params: PyTree,
     inputs: Array,
     labels: Array,
 ) -> PyTree:
     """Empirical diagonal Fisher information: the mean over samples of the squared gradient.
 
-    `F_i = mean_s (∂ loss(θ; x_s, y_s) / ∂θ_i)²`, one gradient per sample (`jax.vmap`).
+    `F_i = mean_s g_i(θ; x_s, y_s)²`, with `g = sample_grad(θ, x, y)` the gradient of one
+    sample's loss (negative log-likelihood), mapped over the samples with `jax.vmap`. Pass
+    `jax.grad(loss)` for a plain loss, or a trainer's own gradient (surrogate, online, rate)
+    for a spiking network: differentiating the loss value of a surrogate-gradient trainer again
+    would see the exact, zero-derivative spike instead of its surrogate.
 
     Args:
-        sample_loss: `sample_loss(params, x, y)`, the loss (negative log-likelihood) of one
-            sample.
+        sample_grad: `sample_grad(params, x, y)`, the gradient of one sample's loss, a pytree
+            like `params`.
         params: the parameters at the end of the task (a pytree).
         inputs: the samples, stacked along axis 0.
         labels: their labels, stacked along axis 0.
@@ -30,16 +34,16 @@ def fisher_diagonal(
         A pytree like `params` with `F_i ≥ 0`.
 
     Example:
-        >>> import jax.numpy as jnp
+        >>> import jax, jax.numpy as jnp
         >>> from brainsim.continual import fisher_diagonal
         >>> loss = lambda w, x, y: 0.5 * (w * x - y) ** 2
-        >>> fisher_diagonal(loss, jnp.array(1.0), jnp.array([1.0, 2.0]), jnp.zeros(2))
+        >>> fisher_diagonal(jax.grad(loss), jnp.array(1.0), jnp.array([1.0, 2.0]), jnp.zeros(2))
         Array(8.5, dtype=float32)
 
     Reference: Kirkpatrick et al. (2017), *Overcoming catastrophic forgetting in neural
     networks*, PNAS.
     """
-    grads = jax.vmap(jax.grad(sample_loss), in_axes=(None, 0, 0))(params, inputs, labels)
+    grads = jax.vmap(sample_grad, in_axes=(None, 0, 0))(params, inputs, labels)
     return jax.tree.map(lambda g: jnp.mean(g**2, axis=0), grads)
 
 

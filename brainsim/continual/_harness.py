@@ -287,9 +287,6 @@ class _Harness:
         def one_batch(carry, batch):
             trainable, opt_state, lateral_states = carry
             loss, grads, lateral_states = self.value_and_grad(trainable, *batch, lateral_states)
-            grads = jax.tree.map(
-                lambda g, f, p, a: g + strength * f * (p - a), grads, fisher, trainable, anchors
-            )
             layer_bases = bases
             if lateral_states is not None:
                 layer_bases = tuple(
@@ -298,20 +295,21 @@ class _Harness:
             updates, opt_state = self.optimizer.update(
                 grads, opt_state, trainable, bases=layer_bases
             )
-            return (optax.apply_updates(trainable, updates), opt_state, lateral_states), loss
+            trainable = optax.apply_updates(trainable, updates)
+            stiffness = self.protocol.learning_rate * strength
+            trainable = jax.tree.map(
+                lambda p, f, a: (p + stiffness * f * a) / (1 + stiffness * f),
+                trainable, fisher, anchors,
+            )
+            return (trainable, opt_state, lateral_states), loss
 
         return jax.lax.scan(one_batch, carry, (xs, ys))
 
     def _fisher(self, trainable, x, y):
-        def sample_loss(trainable, x, y):
-            return self.value_and_grad(trainable, x[None], y[None], None)[0]
+        def sample_grad(trainable, x, y):
+            return self.value_and_grad(trainable, x[None], y[None], None)[1]
 
-        if self.trainer == "bptt":
-            return fisher_diagonal(sample_loss, trainable, x, y)
-        grads = jax.vmap(
-            lambda x, y: self.value_and_grad(trainable, x[None], y[None], None)[1]
-        )(x, y)
-        return jax.tree.map(lambda g: jnp.mean(g**2, axis=0), grads)
+        return fisher_diagonal(sample_grad, trainable, x, y)
 
 
 def _accuracy(harness: _Harness, trainable, task: Task) -> float:
@@ -337,8 +335,10 @@ def learn_tasks(
       `k_initial` / `k_increment` rows per task, Hebbian updates on every batch, frozen at the
       end of a task) and updates projected orthogonally to the frozen subspace
       (`orthogonal_projection`); spiking lateral neurons with `protocol.spike_steps`;
-    - `"ewc"`: elastic weight consolidation (`ewc_penalty`'s gradient, summed Fisher
-      information, anchors after the latest task);
+    - `"ewc"`: elastic weight consolidation (the penalty `ewc_penalty` with the summed
+      Fisher information and the weights after the latest task as anchors), applied after
+      each SGD step as its proximal step `θ ← (θ + η λ F θ*) / (1 + η λ F)`, which is stable
+      for any `λ` (a plain gradient step on the penalty diverges once `η λ F > 2`);
     - `"exact"`: the projection with bases from the SVD of each task's activity
       (`energy_basis`), which checks the projection independently of the Hebbian rule;
     - `"multitask"`: stage `i` trains on the union of tasks `0..i` (the upper bound).
@@ -386,15 +386,18 @@ def learn_tasks(
     rules = None
     lateral_states = None
     if method == "hlop":
+        schedule = np.array([protocol.k_for_task(i) for i in range(len(tasks))])
         rules = tuple(
             LateralSubspace(
-                rate, iterations=protocol.hebbian_iterations,
-                spike_steps=protocol.spike_steps, full_scale=protocol.full_scale,
+                rate, iterations=protocol.hebbian_iterations, spike_steps=protocol.spike_steps,
+                full_scale=protocol.full_scale, window=max(int(window), 1),
             )
-            for rate in protocol.hebbian_rates(trainer)
+            for rate, window in zip(protocol.hebbian_rates(trainer), schedule.max(0), strict=True)
         )
+        scheduled = schedule.sum(axis=0)
         lateral_states = tuple(
-            rule.init(n, k_max=n) for rule, n in zip(rules, layer_inputs, strict=True)
+            rule.init(n, k_max=int(min(n, k)))
+            for rule, n, k in zip(rules, layer_inputs, scheduled, strict=True)
         )
     harness = _Harness(mlp(sizes, protocol, key=net_key), trainer, protocol, rules)
     trainable = harness.trainable
@@ -417,7 +420,7 @@ def learn_tasks(
             for layer, (rule, state, k) in enumerate(
                 zip(rules, lateral_states, counts, strict=True)
             ):
-                k = min(int(k), layer_inputs[layer] - used[layer])
+                k = min(int(k), state.H.shape[0] - used[layer])
                 if k > 0:
                     key, grow_key = jax.random.split(key)
                     state = rule.grow(state, k, key=grow_key)

@@ -124,19 +124,23 @@ class Subspace(eqx.Module):
         return Y.T @ (X - Y @ W) / X.shape[0]
 
     def delta_from_moment(
-        self, W: Float[Array, "k n"], C: Float[Array, "n n"]
-    ) -> Float[Array, "k n"]:
+        self,
+        W: Float[Array, "k n"],
+        C: Float[Array, "n n"],
+        units: Float[Array, "u n"] | None = None,
+    ) -> Float[Array, "u n"]:
         """The batch-mean step from the input's second moment `C = XᵀX / B`: `W C - W C Wᵀ W`.
 
         Equal to `delta(W, X)` for linear units (`Y = X Wᵀ`); cheaper when a batch has more
-        rows than inputs and several steps reuse `C`.
+        rows than inputs and several steps reuse `C`. With `units` (some rows `U` of `W`), only
+        their step is computed, `U C - U C Wᵀ W`: the reconstruction still uses every row.
         """
         W = _check_weights(W)
         C = jnp.asarray(C)
         if C.shape != (W.shape[1], W.shape[1]):
             raise ValueError(f"`C` must have shape {(W.shape[1],) * 2}, got {C.shape}.")
-        WC = W @ C
-        return WC - (WC @ W.T) @ W
+        UC = (W if units is None else units) @ C
+        return UC - (UC @ W.T) @ W
 
 
 def _check_weights(W) -> Array:

@@ -91,7 +91,8 @@ class LateralSubspace(eqx.Module):
 
     For linear lateral neurons and batches with many more rows than inputs, the step is
     computed from the batch's second moment `XᵀX / B` (`Subspace.delta_from_moment`), the same
-    step at a fraction of the cost. With `spike_steps` set, the lateral neurons are spiking:
+    step at a fraction of the cost; `update_from_moment` takes that moment directly (e.g.
+    summed over the steps of a trial). With `spike_steps` set, the lateral neurons are spiking:
     `Y` is replaced by its signed rate code over `spike_steps` steps with full scale
     `full_scale` (`signed_rate_code`).
 
@@ -106,6 +107,10 @@ class LateralSubspace(eqx.Module):
         iterations: Hebbian iterations per batch (int > 0).
         spike_steps: `T_s` for spiking lateral neurons (int > 0), or `None` for linear ones.
         full_scale: `S`, the response coded by a spike at every step (> 0; spiking only).
+        window: the most rows that learn at once (int > 0, at least the largest `grow`), or
+            `None`. Rows are frozen from the first one on, so the learning rows are a window
+            after them; with a window only those rows' steps are computed, which saves most of
+            the work once many rows are frozen (linear lateral neurons).
 
     Example:
         >>> import jax, jax.numpy as jnp
@@ -131,6 +136,7 @@ class LateralSubspace(eqx.Module):
     full_scale: Float[Array, ""] = eqx.field(converter=as_param)
     iterations: int = eqx.field(static=True)
     spike_steps: int | None = eqx.field(static=True)
+    window: int | None = eqx.field(static=True)
 
     def __init__(
         self,
@@ -141,6 +147,7 @@ class LateralSubspace(eqx.Module):
         iterations: int = 5,
         spike_steps: int | None = None,
         full_scale: float = 20.0,
+        window: int | None = None,
     ):
         self.subspace = Subspace(learning_rate=learning_rate)
         self.momentum = momentum
@@ -148,6 +155,7 @@ class LateralSubspace(eqx.Module):
         self.full_scale = full_scale
         self.iterations = iterations
         self.spike_steps = spike_steps
+        self.window = window
 
     def __check_init__(self):
         check_positive("clip", self.clip)
@@ -157,6 +165,8 @@ class LateralSubspace(eqx.Module):
             raise ValueError(f"`momentum` must be in [0, 1), got {m}.")
         if not isinstance(self.iterations, int) or self.iterations <= 0:
             raise ValueError(f"`iterations` must be a positive int, got {self.iterations!r}.")
+        if self.window is not None and (not isinstance(self.window, int) or self.window <= 0):
+            raise ValueError(f"`window` must be a positive int or None, got {self.window!r}.")
         if self.spike_steps is not None and (
             not isinstance(self.spike_steps, int) or self.spike_steps <= 0
         ):
@@ -187,10 +197,18 @@ class LateralSubspace(eqx.Module):
         k_max, n = state.H.shape
         if not isinstance(k, int) or not 0 < k <= min(k_max, n):
             raise ValueError(f"`k` must be an int in [1, {min(k_max, n)}], got {k!r}.")
+        if self.window is not None and k > self.window:
+            raise ValueError(f"`k` ({k}) exceeds the `window` of learning rows ({self.window}).")
         start = jnp.sum(state.active)
         free = eqx.error_if(
             start, start + k > k_max, f"no room to grow {k} rows: `k_max` ({k_max}) is used up"
         )
+        if self.window is not None:
+            free = eqx.error_if(
+                free,
+                start + k - jnp.sum(state.frozen) > self.window,
+                f"more learning rows than the `window` ({self.window}): consolidate first",
+            )
         q, _ = jnp.linalg.qr(jax.random.normal(key, (n, k), state.H.dtype))
         H = jax.lax.dynamic_update_slice(state.H, q.T, (free, 0))
         velocity = jax.lax.dynamic_update_slice(state.velocity, jnp.zeros_like(q.T), (free, 0))
@@ -217,32 +235,65 @@ class LateralSubspace(eqx.Module):
                 f"`X` must have shape (B, {state.H.shape[1]}) (one activity vector a row), "
                 f"got {X.shape}."
             )
-        learning = (state.active & ~state.frozen)[:, None]
-        (k, n), rows = state.H.shape, X.shape[0]
-        steps = self.iterations
-        if self.spike_steps is None and rows * n * n + steps * (k * n * n + 2 * k * k * n) < (
-            3 * steps * rows * k * n
-        ):
-            moment = X.T @ X / rows      # many rows: one second moment serves every iteration
+        (k, n), rows, steps = state.H.shape, X.shape[0], self.iterations
+        units = k if self.window is None else self.window
+        moment_cost = rows * n * n + steps * (units * n * n + 2 * units * k * n)
+        if self.spike_steps is None and moment_cost < 3 * steps * rows * k * n:
+            return self.update_from_moment(state, X.T @ X / rows)
 
-            def hebbian_step(H):
-                return self.subspace.delta_from_moment(H, moment)
-        else:
+        def hebbian_step(H):
+            return self.subspace.delta(H, X, self.responses(state._replace(H=H), X))
 
-            def hebbian_step(H):
-                return self.subspace.delta(H, X, self.responses(state._replace(H=H), X))
+        learning = state.active & ~state.frozen
+        H, velocity = self._iterate(hebbian_step, state.H, state.velocity, learning)
+        return state._replace(H=H, velocity=velocity)
+
+    def update_from_moment(
+        self, state: LateralSubspaceState, C: Float[Array, "n n"]
+    ) -> LateralSubspaceState:
+        """`iterations` Hebbian steps given the batch's second moment `C = XᵀX / B` (`(n, n)`),
+        e.g. accumulated over the steps of a trial; linear lateral neurons only. Same result as
+        `update(state, X)`; with `window` set, only the window of learning rows is computed."""
+        if self.spike_steps is not None:
+            raise ValueError("spiking lateral neurons need the activity itself: use `update`.")
+        C = jnp.asarray(C, state.H.dtype)
+        k, n = state.H.shape
+        learning = state.active & ~state.frozen
+        if self.window is None or self.window >= k:
+            H, velocity = self._iterate(
+                lambda H: self.subspace.delta_from_moment(H, C), state.H, state.velocity, learning
+            )
+            return state._replace(H=H, velocity=velocity)
+        start = jnp.sum(state.frozen)          # rows are frozen from the first one on
+        rows = jax.lax.dynamic_slice(state.H, (start, 0), (self.window, n))
+        velocity = jax.lax.dynamic_slice(state.velocity, (start, 0), (self.window, n))
+        window_learning = jax.lax.dynamic_slice(learning, (start,), (self.window,))
+        first = jnp.minimum(start, k - self.window)      # where dynamic_slice puts the window
+        in_window = (jnp.arange(k) >= first) & (jnp.arange(k) < first + self.window)
+        frozen = jnp.where(in_window[:, None], 0.0, state.H)
+
+        def hebbian_step(window_rows):
+            W = jax.lax.dynamic_update_slice(frozen, window_rows, (start, 0))
+            return self.subspace.delta_from_moment(W, C, units=window_rows)
+
+        rows, velocity = self._iterate(hebbian_step, rows, velocity, window_learning)
+        H = jax.lax.dynamic_update_slice(state.H, rows, (start, 0))
+        velocity = jax.lax.dynamic_update_slice(state.velocity, velocity, (start, 0))
+        return state._replace(H=H, velocity=velocity)
+
+    def _iterate(self, hebbian_step, H, velocity, learning):
+        """`iterations` clipped, momentum-averaged steps of the rows where `learning` holds."""
+        learning = learning[:, None]
 
         def iteration(_, carry):
             H, velocity = carry
-            delta = hebbian_step(H)
-            delta = jnp.where(learning, jnp.clip(delta, -self.clip, self.clip), 0.0)
+            delta = jnp.where(learning, jnp.clip(hebbian_step(H), -self.clip, self.clip), 0.0)
             velocity = jnp.where(
                 learning, self.momentum * velocity + (1 - self.momentum) * delta, velocity
             )
             return H + self.learning_rate * jnp.where(learning, velocity, 0.0), velocity
 
-        H, velocity = jax.lax.fori_loop(0, steps, iteration, (state.H, state.velocity))
-        return state._replace(H=H, velocity=velocity)
+        return jax.lax.fori_loop(0, self.iterations, iteration, (H, velocity))
 
     def basis(self, state: LateralSubspaceState) -> Float[Array, "k_max n"]:
         """The frozen rows (the subspace of earlier tasks), other rows zero: `(k_max, n)`."""

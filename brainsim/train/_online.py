@@ -54,12 +54,15 @@ def online_value_and_grad(
     for the whole batch (memory O(parameters + batch · neurons), not per sample as with
     `jax.vmap`).
 
-    With `lateral`, HLOP's lateral subspace neurons learn online too: at every step the
-    lateral neurons of layer `l` take one Hebbian update (`LateralSubspace.update`) on that
-    layer's presynaptic activity, the input itself for the first layer and the presynaptic
-    spikes together with their trace `â` for later layers. Protect the weights by projecting
-    the accumulated gradient (`project_updates`, `orthogonal_projection`): since
-    `ΔW = Σ â(t)ᵀ δ(t)`, that equals projecting the trace at every step.
+    With `lateral`, HLOP's lateral subspace neurons learn online too, from each layer's
+    presynaptic activity at every step: the input itself for the first layer, the presynaptic
+    spikes together with their trace `â` for later layers. Linear lateral neurons accumulate
+    the second moment of that activity over the steps (memory O(n_in²), not O(T)) and take
+    their Hebbian update once, at the end (`LateralSubspace.update_from_moment`), as for a
+    batch holding every step's activity; spiking ones take one update per step. Protect the
+    weights by projecting the accumulated gradient (`project_updates`,
+    `orthogonal_projection`): since `ΔW = Σ â(t)ᵀ δ(t)`, that equals projecting the trace at
+    every step.
 
     Args:
         model: the network, a `Sequential` whose layers are `SpikingDense`.
@@ -142,37 +145,51 @@ def online_value_and_grad(
         None if entry is None else entry[0] for entry in lateral
     )
 
-    def hebbian(lateral_states, inputs, traces):
-        new = []
-        for i, (rule, ls, x, trace) in enumerate(
-            zip(rules, lateral_states, inputs, traces, strict=True)
+    def hebbian(lateral_states, moments, inputs, traces):
+        """Spiking lateral neurons learn at once; linear ones accumulate the second moment."""
+        new_states, new_moments = [], []
+        for i, (rule, ls, moment, x, trace) in enumerate(
+            zip(rules, lateral_states, moments, inputs, traces, strict=True)
         ):
             if rule is not None:
                 n_in = x.shape[-1]
                 x = x.reshape(-1, n_in)
                 samples = x if i == 0 else jnp.concatenate([x, trace.reshape(-1, n_in)])
-                ls = rule.update(ls, samples)
-            new.append(ls)
-        return tuple(new)
+                if rule.spike_steps is None:
+                    moment = moment + samples.T @ samples / samples.shape[0]
+                else:
+                    ls = rule.update(ls, samples)
+            new_states.append(ls)
+            new_moments.append(moment)
+        return tuple(new_states), tuple(new_moments)
 
     def one_step(carry, inputs):
-        state, traces, total, grads, lateral_states = carry
+        state, traces, total, grads, lateral_states, moments = carry
         x, n = inputs
         (loss, (state, traces, layer_inputs)), g = value_and_grad(params, state, traces, x, n)
         if lateral is not None:
-            lateral_states = hebbian(lateral_states, layer_inputs, traces)
+            lateral_states, moments = hebbian(lateral_states, moments, layer_inputs, traces)
         grads = jax.tree.map(jnp.add, grads, g)
-        return (state, traces, total + loss, grads, lateral_states), None
+        return (state, traces, total + loss, grads, lateral_states, moments), None
 
     zeros = jax.tree.map(jnp.zeros_like, params)
-    steps = jnp.arange(input_series.shape[0])
-    lateral_states = None if lateral is None else tuple(
-        None if entry is None else entry[1] for entry in lateral
-    )
-    carry = (state, traces, jnp.zeros((), dtype), zeros, lateral_states)
-    (state, _, total, grads, lateral_states), _ = jax.lax.scan(
-        one_step, carry, (input_series, steps)
+    steps = input_series.shape[0]
+    lateral_states = moments = None
+    if lateral is not None:
+        lateral_states = tuple(None if entry is None else entry[1] for entry in lateral)
+        moments = tuple(
+            None if rule is None else jnp.zeros((layer.n_in, layer.n_in), dtype)
+            for rule, layer in zip(rules, model.layers, strict=True)
+        )
+    carry = (state, traces, jnp.zeros((), dtype), zeros, lateral_states, moments)
+    (state, _, total, grads, lateral_states, moments), _ = jax.lax.scan(
+        one_step, carry, (input_series, jnp.arange(steps))
     )
     if lateral is None:
         return total, grads, state
+    lateral_states = tuple(
+        ls if rule is None or rule.spike_steps is not None
+        else rule.update_from_moment(ls, moment / steps)
+        for rule, ls, moment in zip(rules, lateral_states, moments, strict=True)
+    )
     return total, grads, state, lateral_states

@@ -32,7 +32,7 @@ def test_fisher_is_the_mean_squared_per_sample_gradient():
     def loss(p, x, y):
         return 0.5 * (x @ p["w"] + p["b"] - y) ** 2
 
-    fisher = fisher_diagonal(loss, w, x, y)
+    fisher = fisher_diagonal(jax.grad(loss), w, x, y)
     residual = np.asarray(x @ w["w"] + w["b"] - y)
     np.testing.assert_allclose(fisher["w"], np.mean((residual[:, None] * np.asarray(x)) ** 2, 0),
                                rtol=1e-5)

@@ -186,3 +186,28 @@ def test_second_moment_form_equals_the_direct_step():
     np.testing.assert_allclose(lateral.update(state, x).H, expected, rtol=1e-5, atol=1e-6)
     with pytest.raises(ValueError, match="`C`"):
         rule.delta_from_moment(W, jnp.ones((3, 3)))
+
+
+def test_a_window_of_learning_rows_gives_the_same_update():
+    x, _ = _activity(300)
+    moment = x.T @ x / 300
+    full = LateralSubspace(learning_rate=0.01)
+    windowed = LateralSubspace(learning_rate=0.01, window=3)
+    state = full.grow(full.init(10, k_max=8), 3, key=jax.random.key(0))
+    state = full.consolidate(_learn(full, state, x, batches=20))
+    middle = full.grow(state, 2, key=jax.random.key(1))             # rows 3, 4 learn
+    end = full.grow(full.consolidate(full.grow(state, 4, key=jax.random.key(2))), 1,
+                    key=jax.random.key(3))                          # row 7 learns: clamped
+    for state in (middle, end):
+        for a, b in ((full.update(state, x), windowed.update(state, x)),
+                     (full.update_from_moment(state, moment),
+                      windowed.update_from_moment(state, moment))):
+            np.testing.assert_allclose(a.H, b.H, rtol=1e-5, atol=1e-6)
+            np.testing.assert_allclose(a.velocity, b.velocity, rtol=1e-5, atol=1e-6)
+        assert np.any(np.asarray(windowed.update(state, x).H != state.H))
+    with pytest.raises(ValueError, match="window"):
+        windowed.grow(middle, 4, key=jax.random.key(4))
+    with pytest.raises(Exception, match="consolidate first"):
+        windowed.grow(middle, 2, key=jax.random.key(4))
+    with pytest.raises(ValueError, match="spiking"):
+        LateralSubspace(spike_steps=4).update_from_moment(middle, moment)

@@ -39,13 +39,41 @@ def test_lateral_neurons_learn_from_each_step_and_leave_the_gradient_unchanged()
 
     spikes = jax.vmap(lambda s: net.run(s, dt=1.0)[0], in_axes=1, out_axes=1)(x)   # (T, B, 6)
     decay = np.exp(-1.0 / 20.0)
-    expected0, expected1, trace = lateral[0], lateral[1], jnp.zeros((3, 6))
+    moment0, moment1, trace = 0.0, 0.0, jnp.zeros((3, 6))
     for t in range(8):
-        expected0 = rule.update(expected0, x[t])            # first layer: the input
+        moment0 += x[t].T @ x[t] / 3                        # first layer: the input
         trace = decay * trace + spikes[t]
-        expected1 = rule.update(expected1, jnp.concatenate([spikes[t], trace]))  # spikes, trace
+        both = jnp.concatenate([spikes[t], trace])           # later layers: spikes and trace
+        moment1 += both.T @ both / 6
+    expected0 = rule.update_from_moment(lateral[0], moment0 / 8)
+    expected1 = rule.update_from_moment(lateral[1], moment1 / 8)
     np.testing.assert_allclose(learned[0].H, expected0.H, rtol=1e-5, atol=1e-6)
     np.testing.assert_allclose(learned[1].H, expected1.H, rtol=1e-5, atol=1e-6)
+    rows = jnp.concatenate([jnp.concatenate([spikes[t], decay_trace])
+                            for t, decay_trace in enumerate(_traces(spikes, decay))])
+    np.testing.assert_allclose(expected1.H, rule.update(lateral[1], rows).H, rtol=1e-4,
+                               atol=1e-5)                   # = one batch of every step's rows
+
+
+def _traces(spikes, decay):
+    trace, out = jnp.zeros(spikes.shape[1:]), []
+    for s in spikes:
+        trace = decay * trace + s
+        out.append(trace)
+    return out
+
+
+def test_spiking_lateral_neurons_learn_at_every_step():
+    net = _net()
+    x = jnp.asarray(np.random.default_rng(1).random((5, 2, 5)), jnp.float32)
+    rule = LateralSubspace(learning_rate=0.02, iterations=1, spike_steps=40, full_scale=20.0)
+    start = rule.grow(rule.init(5, k_max=2), 2, key=jax.random.key(1))
+    *_, learned = bs.train.online_value_and_grad(net, _loss, x, dt=1.0, lateral=((rule, start),
+                                                                                 None))
+    expected = start
+    for t in range(5):
+        expected = rule.update(expected, x[t])
+    np.testing.assert_allclose(learned[0].H, expected.H, rtol=1e-5, atol=1e-6)
 
 
 def test_layers_without_lateral_neurons_are_left_out_and_bad_lengths_fail():
