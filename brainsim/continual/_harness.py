@@ -58,8 +58,9 @@ class Protocol:
         batch_size: samples per batch (the last partial batch of an epoch is dropped).
         epochs: epochs per task.
         hebbian_rate: `η` of the lateral subspace neurons, one value or one per layer;
-            `None`: 0.05 (BPTT, rate) or (0.02, 0.005, 0.005) (online, whose Hebbian updates
-            come at every step and see traces of up to `steps` spikes).
+            `None`: 0.05, or 0.02 for the hidden layers under the online trainer, whose
+            Hebbian input includes presynaptic traces of up to `steps` spikes (stability:
+            `η λ_max ≲ 0.5`).
         hebbian_iterations: Hebbian iterations per batch.
         k_initial: lateral neurons added per layer for the first task.
         k_increment: lateral neurons added per layer for each later task, or one such tuple
@@ -126,7 +127,7 @@ class Protocol:
         """`hebbian_rate` as one value per weight layer (for `trainer` when it is `None`)."""
         rates = self.hebbian_rate
         if rates is None:
-            rates = (0.02,) + (0.005,) * len(self.hidden) if trainer == "online" else 0.05
+            rates = (0.05,) + (0.02,) * len(self.hidden) if trainer == "online" else 0.05
         if isinstance(rates, int | float):
             return (float(rates),) * (len(self.hidden) + 1)
         return tuple(float(r) for r in rates)
