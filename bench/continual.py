@@ -45,6 +45,7 @@ SIZES = (64, 128, 128, 10)
 FROZEN = (32, 48, 48)      # rows of three tasks (k0 + 2 increments of the default schedule)
 LEARNING = (10, 12, 12)    # the current task's rows
 K_MAX = (52, 72, 72)       # rows of a 5-task run
+WINDOW = (12, 24, 24)      # the most rows one task adds (the first task's)
 
 
 def _lateral(protocol: Protocol, trainer: str, data):
@@ -54,7 +55,7 @@ def _lateral(protocol: Protocol, trainer: str, data):
     rows = [data] + [np.asarray(jax.random.bernoulli(jax.random.key(i), 0.2, (512, n)),
                                 np.float32) for i, n in enumerate(SIZES[1:-1])]
     for i, (n, rate) in enumerate(zip(SIZES[:-1], protocol.hebbian_rates(trainer), strict=True)):
-        rule = LateralSubspace(rate, iterations=protocol.hebbian_iterations)
+        rule = LateralSubspace(rate, iterations=protocol.hebbian_iterations, window=WINDOW[i])
         basis = np.linalg.svd(rows[i], full_matrices=False)[2][: FROZEN[i]]
         state = rule.init(n, k_max=K_MAX[i])
         H = state.H.at[: FROZEN[i]].set(basis)
@@ -64,8 +65,9 @@ def _lateral(protocol: Protocol, trainer: str, data):
     return tuple(rules), tuple(states)
 
 
-def measure(trainer: str, method: str, batches: int, repeats: int) -> dict:
-    protocol = Protocol()
+def measure(trainer: str, method: str, batches: int, repeats: int, batch: int = 32,
+            steps: int = 6) -> dict:
+    protocol = Protocol(batch_size=batch, steps=steps)
     rng = np.random.default_rng(1)
     x = rng.random((batches * protocol.batch_size, SIZES[0])).astype(np.float32)
     y = rng.integers(0, SIZES[-1], len(x))
@@ -125,16 +127,20 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--trainers", nargs="+", default=["bptt", "online", "rate"])
     parser.add_argument("--batches", type=int, default=45, help="batches per timed epoch")
+    parser.add_argument("--batch", type=int, nargs="+", default=[32], help="batch sizes")
+    parser.add_argument("--steps", type=int, nargs="+", default=[6], help="values of T")
     parser.add_argument("--repeats", type=int, default=5)
     parser.add_argument("--peer-python", default=sys.executable,
                         help="interpreter that has brainpy installed")
     args = parser.parse_args()
-    for trainer in args.trainers:
-        baseline = measure(trainer, "baseline", args.batches, args.repeats)
-        print(json.dumps(baseline), flush=True)
-        hlop = measure(trainer, "hlop", args.batches, args.repeats)
-        hlop["overhead"] = round(hlop["step_s"] / baseline["step_s"] - 1.0, 3)
-        print(json.dumps(hlop), flush=True)
+    for batch in args.batch:
+        for steps in args.steps:
+            for trainer in args.trainers:
+                baseline = measure(trainer, "baseline", args.batches, args.repeats, batch, steps)
+                print(json.dumps(baseline), flush=True)
+                hlop = measure(trainer, "hlop", args.batches, args.repeats, batch, steps)
+                hlop["overhead"] = round(hlop["step_s"] / baseline["step_s"] - 1.0, 3)
+                print(json.dumps(hlop), flush=True)
     run_brainpy(args.peer_python, args.batches, args.repeats)
 
 

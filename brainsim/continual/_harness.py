@@ -226,11 +226,15 @@ class _Harness:
     def _activity(self, trainable, x):
         """Each weight layer's presynaptic activity as the trainer sees it, rows of `(m, n)`."""
         outputs = self._outputs(trainable, x)
+        if self.trainer == "rate":
+            return (x,) + tuple(jnp.mean(spikes, axis=0) for spikes in outputs[:-1])
+        return self._rows(x, outputs)
+
+    def _rows(self, x, outputs):
+        """The input and each hidden layer's spikes `(T, B, n)` as rows (spikes and traces for
+        the online trainer)."""
         rows = [x]
         for spikes in outputs[:-1]:
-            if self.trainer == "rate":
-                rows.append(jnp.mean(spikes, axis=0))
-                continue
             flat = spikes.reshape(-1, spikes.shape[-1])
             if self.trainer == "online":
                 trace = jax.lax.scan(self._trace_step, spikes[0] * 0, spikes)[1]
@@ -251,9 +255,11 @@ class _Harness:
         if self.trainer == "bptt":
 
             def loss(trainable):
-                return _cross_entropy(jnp.mean(self._outputs(trainable, x)[-1], axis=0), y)
+                outputs = self._outputs(trainable, x)
+                return _cross_entropy(jnp.mean(outputs[-1], axis=0), y), outputs
 
-            value, grads = jax.value_and_grad(loss)(trainable)
+            (value, outputs), grads = jax.value_and_grad(loss, has_aux=True)(trainable)
+            rows = self._rows(x, outputs)
         elif self.trainer == "online":
 
             def step_loss(outputs, n):
@@ -269,12 +275,13 @@ class _Harness:
             grads = self._weight_grads(trainable, grads)
             return value, grads, (rest[0] if rest else None)
         else:
-            value, grads, _ = rate_value_and_grad(
+            value, grads, rates = rate_value_and_grad(
                 self.net(trainable), lambda r: _cross_entropy(r[-1], y), self._series(x), dt=dt
             )
             grads = self._weight_grads(trainable, grads)
+            rows = (x,) + rates[:-1]
         if lateral_states is not None:
-            rows = self._activity(jax.lax.stop_gradient(trainable), x)
+            rows = jax.lax.stop_gradient(rows)
             lateral_states = tuple(
                 rule.update(s, a)
                 for rule, s, a in zip(self.lateral, lateral_states, rows, strict=True)
