@@ -20,6 +20,7 @@ MODULES = [
     "brainsim.train",
     "brainsim.plasticity",
     "brainsim.astro",
+    "brainsim.continual",
 ]
 
 
@@ -103,6 +104,13 @@ def test_every_public_name_has_a_docs_entry_and_docstring(module_name):
         "brainsim.astro._lr1994",
         "brainsim.astro._sic",
         "brainsim.neurons._aeif_astro",
+        "brainsim.train._projection",
+        "brainsim.train._rate",
+        "brainsim.continual._metrics",
+        "brainsim.continual._ewc",
+        "brainsim.continual._gpm",
+        "brainsim.continual._tasks",
+        "brainsim.continual._harness",
     ],
 )
 def test_docstring_examples_run(module_name):

@@ -59,7 +59,8 @@ def online_value_and_grad(
     spikes together with their trace `â` for later layers. Linear lateral neurons accumulate
     the second moment of that activity over the steps (memory O(n_in²), not O(T)) and take
     their Hebbian update once, at the end (`LateralSubspace.update_from_moment`), as for a
-    batch holding every step's activity; spiking ones take one update per step. Protect the
+    batch holding every step's activity; spiking ones need the activity itself, which is kept
+    for that one update (memory O(T · batch · n_in) for those layers). Protect the
     weights by projecting the accumulated gradient (`project_updates`,
     `orthogonal_projection`): since `ΔW = Σ â(t)ᵀ δ(t)`, that equals projecting the trace at
     every step.
@@ -145,32 +146,34 @@ def online_value_and_grad(
         None if entry is None else entry[0] for entry in lateral
     )
 
-    def hebbian(lateral_states, moments, inputs, traces):
-        """Spiking lateral neurons learn at once; linear ones accumulate the second moment."""
-        new_states, new_moments = [], []
-        for i, (rule, ls, moment, x, trace) in enumerate(
-            zip(rules, lateral_states, moments, inputs, traces, strict=True)
+    def hebbian(moments, inputs, traces):
+        """Linear lateral neurons accumulate the second moment of each step's activity;
+        the activity of spiking ones is kept (scan output) for one update at the end."""
+        new_moments, kept = [], []
+        for i, (rule, moment, x, trace) in enumerate(
+            zip(rules, moments, inputs, traces, strict=True)
         ):
+            samples = None
             if rule is not None:
                 n_in = x.shape[-1]
                 x = x.reshape(-1, n_in)
                 samples = x if i == 0 else jnp.concatenate([x, trace.reshape(-1, n_in)])
                 if rule.spike_steps is None:
                     moment = moment + samples.T @ samples / samples.shape[0]
-                else:
-                    ls = rule.update(ls, samples)
-            new_states.append(ls)
+                    samples = None
             new_moments.append(moment)
-        return tuple(new_states), tuple(new_moments)
+            kept.append(samples)
+        return tuple(new_moments), tuple(kept)
 
     def one_step(carry, inputs):
-        state, traces, total, grads, lateral_states, moments = carry
+        state, traces, total, grads, moments = carry
         x, n = inputs
         (loss, (state, traces, layer_inputs)), g = value_and_grad(params, state, traces, x, n)
+        kept = None
         if lateral is not None:
-            lateral_states, moments = hebbian(lateral_states, moments, layer_inputs, traces)
+            moments, kept = hebbian(moments, layer_inputs, traces)
         grads = jax.tree.map(jnp.add, grads, g)
-        return (state, traces, total + loss, grads, lateral_states, moments), None
+        return (state, traces, total + loss, grads, moments), kept
 
     zeros = jax.tree.map(jnp.zeros_like, params)
     steps = input_series.shape[0]
@@ -181,15 +184,17 @@ def online_value_and_grad(
             None if rule is None else jnp.zeros((layer.n_in, layer.n_in), dtype)
             for rule, layer in zip(rules, model.layers, strict=True)
         )
-    carry = (state, traces, jnp.zeros((), dtype), zeros, lateral_states, moments)
-    (state, _, total, grads, lateral_states, moments), _ = jax.lax.scan(
+    carry = (state, traces, jnp.zeros((), dtype), zeros, moments)
+    (state, _, total, grads, moments), kept = jax.lax.scan(
         one_step, carry, (input_series, jnp.arange(steps))
     )
     if lateral is None:
         return total, grads, state
-    lateral_states = tuple(
-        ls if rule is None or rule.spike_steps is not None
-        else rule.update_from_moment(ls, moment / steps)
-        for rule, ls, moment in zip(rules, lateral_states, moments, strict=True)
-    )
-    return total, grads, state, lateral_states
+    learned = []
+    for rule, ls, moment, activity in zip(rules, lateral_states, moments, kept, strict=True):
+        if rule is not None and rule.spike_steps is None:
+            ls = rule.update_from_moment(ls, moment / steps)
+        elif rule is not None:
+            ls = rule.update(ls, activity.reshape(-1, activity.shape[-1]))
+        learned.append(ls)
+    return total, grads, state, tuple(learned)

@@ -8,7 +8,7 @@ import pytest
 import brainsim.plasticity
 
 MODULES = ["_stdp", "_triplet", "_three_factor", "_distal_reward", "_error_modulated",
-           "_inhibitory", "_hebbian", "_compose"]
+           "_inhibitory", "_hebbian", "_lateral", "_compose"]
 
 
 @pytest.mark.parametrize("name", MODULES)
