@@ -28,7 +28,9 @@ from brainsim.train._rate import rate_value_and_grad
 from brainsim.train._readout import LeakyReadout
 
 METHODS = ("baseline", "hlop", "ewc", "exact", "multitask")
+"""The methods `learn_tasks` runs (see its docstring)."""
 TRAINERS = ("bptt", "online", "rate")
+"""The trainers `learn_tasks` runs: surrogate-gradient BPTT, online (OTTT), rate-based (DSR)."""
 
 
 @dataclasses.dataclass(frozen=True)
