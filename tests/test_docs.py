@@ -21,6 +21,8 @@ MODULES = [
     "brainsim.plasticity",
     "brainsim.astro",
     "brainsim.continual",
+    "brainsim.datasets",
+    "brainsim.nwb",
 ]
 
 
@@ -111,6 +113,11 @@ def test_every_public_name_has_a_docs_entry_and_docstring(module_name):
         "brainsim.continual._gpm",
         "brainsim.continual._tasks",
         "brainsim.continual._harness",
+        "brainsim.datasets._idrest",
+        "brainsim.datasets._recording",
+        "brainsim.datasets._spikes",
+        "brainsim.datasets._steps",
+        "brainsim.nwb",
     ],
 )
 def test_docstring_examples_run(module_name):
