@@ -1,4 +1,4 @@
-"""Convert BluePyEfe 2.3.63's IDRest recordings to `brainsim/datasets/data/bluepyefe_idrest.npz`.
+"""Convert BluePyEfe 2.3.63's IDRest recordings to `brainsim/datasets/bluepyefe_idrest.npz`.
 
 Run once, at development time (the result is committed; nothing is downloaded at run time):
 
@@ -37,7 +37,7 @@ SWEEPS = {
     "B95": ("B95", range(107, 108)),
 }
 ROOT = pathlib.Path(__file__).resolve().parents[1]
-DEFAULT_OUT = ROOT / "brainsim" / "datasets" / "data" / "bluepyefe_idrest.npz"
+DEFAULT_OUT = ROOT / "brainsim" / "datasets" / "bluepyefe_idrest.npz"
 
 
 def download_sdist(directory: pathlib.Path) -> pathlib.Path:

@@ -28,7 +28,7 @@ def load_idrest(cell: str = "B6") -> Recording:
     (`recording.voltage - 14.0`), as BluePyEfe does. The current is the recorded one, sample
     by sample (noise sd 3-4 pA). At 4 kHz an action potential spans about 4 samples: fit
     spike times, f-I curves and subthreshold voltage, not spike shape. The data are
-    BSD-licensed; cite BluePyEfe and the NMC portal (`brainsim/datasets/data/ATTRIBUTION.md`).
+    BSD-licensed; cite BluePyEfe and the NMC portal (`brainsim/datasets/ATTRIBUTION.md`).
 
     Args:
         cell: `"B6"`, `"B8"` or `"B95"`.
@@ -48,9 +48,8 @@ def load_idrest(cell: str = "B6") -> Recording:
     """
     if cell not in _CELLS:
         raise ValueError(f"unknown IDRest cell {cell!r}; the shipped cells are {', '.join(_CELLS)}")
-    with importlib.resources.files("brainsim.datasets").joinpath(
-        "data", "bluepyefe_idrest.npz"
-    ).open("rb") as file, np.load(file) as data:
+    npz = importlib.resources.files("brainsim.datasets").joinpath("bluepyefe_idrest.npz")
+    with npz.open("rb") as file, np.load(file) as data:
         rows = np.flatnonzero(data["cell"] == cell)
         rows = rows[np.argsort(data["amplitude"][rows], kind="stable")]
         (dt,) = set(data["dt"][rows].tolist())

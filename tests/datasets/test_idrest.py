@@ -63,7 +63,7 @@ def test_select_keeps_sweeps_aligned_and_rejects_positions_out_of_range():
 
 
 def test_shipped_file_is_small_and_attributed():
-    data = importlib.resources.files("brainsim.datasets").joinpath("data")
+    data = importlib.resources.files("brainsim.datasets")
     assert len(data.joinpath("bluepyefe_idrest.npz").read_bytes()) < 1_500_000
     attribution = data.joinpath("ATTRIBUTION.md").read_text()
     for phrase in ("BluePyEfe 2.3.63", "BSD", "10.5281/zenodo", "14 mV", "voltage - 14.0"):
