@@ -283,6 +283,12 @@ def write_simulation(
             description="simulated membrane potential of each neuron (columns)",
         ))
     if spikes is not None:
+        if hasattr(spikes, "ndim") and np.asarray(spikes).dtype != object:
+            raise ValueError(
+                f"spikes must be spike times per neuron (a list of arrays, ms) or SpikeEvents, "
+                f"got an array of shape {spikes.shape}; from a (steps, n) 0/1 raster `s` with "
+                f"step times `t`, pass [t[s[:, i] > 0] for i in range(n)]"
+            )
         trains = spikes.trains() if hasattr(spikes, "trains") else spikes
         for train in trains:
             nwbfile.add_unit(spike_times=np.asarray(train, dtype=np.float64) * 1e-3)

@@ -122,6 +122,10 @@ def test_write_simulation_rejects_bad_input(tmp_path):
         write_simulation(tmp_path / "x.nwb")
     with pytest.raises(ValueError, match=r"\(samples, n\)"):
         write_simulation(tmp_path / "x.nwb", time=np.arange(3.0), voltage=np.zeros(3))
+    with pytest.raises(ValueError, match=r"shape \(5, 2\); from a \(steps, n\) 0/1 raster"):
+        write_simulation(tmp_path / "x.nwb", spikes=np.zeros((5, 2)))
+    with pytest.raises(ValueError, match="a list of arrays"):  # one train, not one per neuron
+        write_simulation(tmp_path / "x.nwb", spikes=np.array([1.0, 2.0]))
     with pytest.raises(ValueError, match="regularly spaced"):
         write_simulation(tmp_path / "x.nwb", time=np.array([0.0, 1.0, 3.0]),
                          voltage=np.zeros((3, 1)))
