@@ -144,7 +144,8 @@ class ContinualResult(NamedTuple):
         trainer: the trainer.
         subspace_sizes: protected input directions per layer after each task, `(T, layers)`
             (HLOP: frozen lateral neurons; exact: basis size; else zeros).
-        orthonormality: `max |H Hᵀ - I|` per layer after each task (HLOP; else zeros).
+        orthonormality: `max |H Hᵀ - I|` per layer at the end of each task, before the rows
+            are frozen (HLOP; else zeros).
     """
 
     acc: Float[np.ndarray, "T T"]
@@ -456,9 +457,9 @@ def learn_tasks(
             )
         if rules is not None:
             pairs = list(zip(rules, lateral_states, strict=True))
+            ortho[i] = [float(rule.orthonormality_error(s)) for rule, s in pairs]
             lateral_states = tuple(rule.consolidate(s) for rule, s in pairs)
             sizes_after[i] = [int(jnp.sum(s.frozen)) for s in lateral_states]
-            ortho[i] = [float(rule.orthonormality_error(s)) for rule, s in pairs]
         picked = rng.permutation(len(task.x_train))
         if method == "exact":
             x_seen = jnp.asarray(task.x_train[picked[: protocol.activity_samples]], jnp.float32)

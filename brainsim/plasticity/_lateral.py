@@ -68,6 +68,14 @@ def signed_rate_code(
     return jnp.sign(y) * count / steps * full_scale
 
 
+def _outside_span(x: Float[Array, "k n"], rows: Float[Array, "m n"]) -> Float[Array, "k n"]:
+    """`x` with the span of `rows` (zero rows allowed, not necessarily orthonormal) removed."""
+    _, sigma, vt = jnp.linalg.svd(rows, full_matrices=False)
+    tol = jnp.max(sigma) * max(rows.shape) * jnp.finfo(rows.dtype).eps
+    basis = jnp.where((sigma > tol)[:, None], vt, 0.0)
+    return x - (x @ basis.T) @ basis
+
+
 class LateralSubspace(eqx.Module):
     """Lateral subspace neurons of one layer: the Hebbian half of HLOP.
 
@@ -192,8 +200,10 @@ class LateralSubspace(eqx.Module):
     def grow(
         self, state: LateralSubspaceState, k: int, *, key: PRNGKeyArray
     ) -> LateralSubspaceState:
-        """Add `k` rows (a Python int) for a new task, orthonormal among themselves (QR of a
-        Gaussian matrix), after the rows in use. Raises if fewer than `k` rows are free."""
+        """Add `k` rows (a Python int) for a new task after the rows in use: a Gaussian matrix
+        with the span of the rows in use removed, then orthonormalised (QR), so the new rows
+        are orthonormal among themselves and to the old ones even where the residual activity
+        is too weak for them to move. Raises if fewer than `k` rows are free."""
         k_max, n = state.H.shape
         if not isinstance(k, int) or not 0 < k <= min(k_max, n):
             raise ValueError(f"`k` must be an int in [1, {min(k_max, n)}], got {k!r}.")
@@ -209,7 +219,8 @@ class LateralSubspace(eqx.Module):
                 start + k - jnp.sum(state.frozen) > self.window,
                 f"more learning rows than the `window` ({self.window}): consolidate first",
             )
-        q, _ = jnp.linalg.qr(jax.random.normal(key, (n, k), state.H.dtype))
+        gaussian = jax.random.normal(key, (k, n), state.H.dtype)
+        q, _ = jnp.linalg.qr(_outside_span(gaussian, state.H).T)
         H = jax.lax.dynamic_update_slice(state.H, q.T, (free, 0))
         velocity = jax.lax.dynamic_update_slice(state.velocity, jnp.zeros_like(q.T), (free, 0))
         rows = jnp.arange(k_max)
@@ -217,8 +228,18 @@ class LateralSubspace(eqx.Module):
         return LateralSubspaceState(H, velocity, active, state.frozen)
 
     def consolidate(self, state: LateralSubspaceState) -> LateralSubspaceState:
-        """End of a task: every active row is frozen (the momentum is cleared)."""
-        return state._replace(velocity=jnp.zeros_like(state.velocity), frozen=state.active)
+        """End of a task: every active row is frozen (the momentum is cleared).
+
+        The active rows are replaced by the nearest orthonormal rows with the same span
+        (`U Vᵀ` from the SVD `H = U S Vᵀ`; a change of the order of `orthonormality_error`),
+        so that `Hᵀ H` is an exact projector: rows that are not quite orthonormal would make
+        the projection of later updates overshoot along old directions. From then on the
+        frozen rows do not change."""
+        u, sigma, vt = jnp.linalg.svd(state.H, full_matrices=False)
+        tol = jnp.max(sigma) * max(state.H.shape) * jnp.finfo(state.H.dtype).eps
+        nearest = (u * (sigma > tol)) @ vt
+        H = jnp.where((state.active & ~state.frozen)[:, None], nearest, state.H)
+        return LateralSubspaceState(H, jnp.zeros_like(state.velocity), state.active, state.active)
 
     def responses(self, state: LateralSubspaceState, X: Float[Array, "B n"]) -> Float[Array, "B k"]:
         """`Y = X Hᵀ`, or its signed rate code when the lateral neurons spike."""

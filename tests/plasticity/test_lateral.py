@@ -211,3 +211,20 @@ def test_a_window_of_learning_rows_gives_the_same_update():
         windowed.grow(middle, 2, key=jax.random.key(4))
     with pytest.raises(ValueError, match="spiking"):
         LateralSubspace(spike_steps=4).update_from_moment(middle, moment)
+
+
+def test_grown_rows_avoid_the_span_of_old_rows_and_consolidation_makes_an_exact_projector():
+    rule = LateralSubspace(learning_rate=0.01)
+    state = rule.grow(rule.init(6, k_max=6), 3, key=jax.random.key(0))
+    skewed = state.H.at[0].multiply(1.3).at[1].add(0.2 * state.H[2])    # not orthonormal
+    state = rule.consolidate(state._replace(H=skewed))
+    basis = np.asarray(rule.basis(state))[:3]
+    np.testing.assert_allclose(basis @ basis.T, np.eye(3), atol=1e-5)       # exact projector
+    _, s_old, _ = np.linalg.svd(np.asarray(skewed[:3]))
+    np.testing.assert_allclose(np.linalg.svd(basis, compute_uv=False), 1.0, atol=1e-5)
+    span_kept = basis @ np.linalg.pinv(np.asarray(skewed[:3])) @ np.asarray(skewed[:3])
+    np.testing.assert_allclose(span_kept, basis, atol=1e-5)
+    assert s_old.max() > 1.2
+    grown = rule.grow(state, 3, key=jax.random.key(1))
+    np.testing.assert_allclose(np.asarray(grown.H[3:]) @ basis.T, 0, atol=1e-5)
+    assert float(rule.orthonormality_error(grown)) < 1e-5
