@@ -105,7 +105,8 @@ def mean_sd(values) -> str:
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--tasks", type=int, nargs="+", default=[5])
+    parser.add_argument("--tasks", type=int, nargs="+", default=None,
+                        help="numbers of tasks (default 5; --full: 5 and 10)")
     parser.add_argument("--seeds", type=int, nargs="+", default=[0])
     parser.add_argument("--methods", nargs="+", default=["baseline", "hlop", "multitask"],
                         choices=METHODS)
@@ -119,8 +120,9 @@ def main():
     parser.add_argument("--json", default=None, help="write every accuracy matrix here")
     parser.add_argument("--out", default="continual_digits.png")
     args = parser.parse_args()
+    if args.tasks is None:
+        args.tasks = [5, 10] if args.full else [5]
     if args.full:
-        args.tasks = args.tasks if args.tasks != [5] or args.data else [5, 10]
         args.seeds, args.methods, args.trainers = [0, 1, 2], list(METHODS), list(TRAINERS)
 
     data = load_arrays(args.data) if args.data else load_digits_split()
