@@ -38,7 +38,7 @@ def check_inside(name: str, value, low: float | None, high: float | None) -> Non
 def to_value(theta, low: float | None, high: float | None):
     """The constrained value of the unconstrained `theta` (see `Bounded`)."""
     if low is not None and high is not None:
-        return low + (high - low) * jax.nn.sigmoid(theta)
+        return low * jax.nn.sigmoid(-theta) + high * jax.nn.sigmoid(theta)  # accurate at both ends
     if low is not None:
         return low + jax.nn.softplus(theta)
     if high is not None:
@@ -67,12 +67,13 @@ class Bounded(eqx.Module):
 
     | bounds | `value(theta)` | `theta(value)` |
     |---|---|---|
-    | `low`, `high` | `low + (high - low) σ(theta)` | `log((value - low) / (high - value))` |
+    | `low`, `high` | `low σ(-theta) + high σ(theta)` | `log((value - low) / (high - value))` |
     | `low` only | `low + softplus(theta)` | `softplus⁻¹(value - low)` |
     | `high` only | `high - softplus(theta)` | `softplus⁻¹(high - value)` |
     | neither | `theta` | `value` |
 
-    with `σ` the logistic function and `softplus⁻¹(y) = y + log(1 - exp(-y))`. Gradient steps
+    with `σ` the logistic function (`low σ(-θ) + high σ(θ) = low + (high - low) σ(θ)`, written
+    to stay accurate near either bound) and `softplus⁻¹(y) = y + log(1 - exp(-y))`. Gradient steps
     on `theta` never leave the bounds, and unlike a clamp the gradient never vanishes at a bound
     abruptly (it decays smoothly as the value approaches it).
 
