@@ -23,6 +23,7 @@ MODULES = [
     "brainsim.continual",
     "brainsim.datasets",
     "brainsim.nwb",
+    "brainsim.fit",
 ]
 
 
@@ -118,6 +119,16 @@ def test_every_public_name_has_a_docs_entry_and_docstring(module_name):
         "brainsim.datasets._spikes",
         "brainsim.datasets._steps",
         "brainsim.nwb",
+        "brainsim.fit._spike_data",
+        "brainsim.fit._trace",
+        "brainsim.fit._spike_losses",
+        "brainsim.fit._latency",
+        "brainsim.fit._weighted_sum",
+        "brainsim.fit._coincidence",
+        "brainsim.fit._victor_purpura",
+        "brainsim.fit._bounds",
+        "brainsim.fit._default_bounds",
+        "brainsim.fit._parametrize",
     ],
 )
 def test_docstring_examples_run(module_name):
