@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import functools
+
 import jax
 import jax.numpy as jnp
 from jaxtyping import Array, ArrayLike, Float
@@ -9,18 +11,22 @@ from jaxtyping import Array, ArrayLike, Float
 from brainsim.fit._spike_data import as_float, check_batch, check_positive_scalar
 
 
-def _window(spikes, dt, t0, t_start):
-    """Step times `(T, 1, ...)` relative to `t_start`, the in-window mask and the window end."""
+def _checked(spikes, dt, t0, t_start):
+    """`(spikes, dt, t0, t_start)` checked: a time axis, `dt > 0`, `t_start` inside the run."""
     dt = check_positive_scalar("dt", dt)
     spikes = jnp.asarray(spikes)
     if spikes.ndim < 1:
         raise ValueError("`spikes` must have a leading time axis (T, *batch), got a scalar.")
+    if not t0 + spikes.shape[0] * dt - t_start > 0:
+        raise ValueError(f"`t_start` ({t_start} ms) must be before the end of the run.")
+    return spikes, dt, float(t0), float(t_start)
+
+
+def _window(spikes, dt, t0, t_start):
+    """Step times `(T, 1, ...)` relative to `t_start`, the in-window mask and the window end."""
     t = t0 + dt * jnp.arange(spikes.shape[0], dtype=spikes.dtype) - t_start
     t = t.reshape((-1,) + (1,) * (spikes.ndim - 1))
-    t_end = t0 + spikes.shape[0] * dt - t_start
-    if not t_end > 0:
-        raise ValueError(f"`t_start` ({t_start} ms) must be before the end of the run.")
-    return spikes, t, t >= 0, t_end
+    return t, t >= 0, t0 + spikes.shape[0] * dt - t_start
 
 
 def first_spike_latency(
@@ -50,7 +56,12 @@ def first_spike_latency(
     Reference: Gollisch & Meister (2008), *Rapid neural coding in the retina with relative spike
     latencies*, Science 319:1108.
     """
-    spikes, t, in_window, _ = _window(jax.lax.stop_gradient(spikes), dt, t0, t_start)
+    return _first(jax.lax.stop_gradient(_checked(spikes, dt, t0, t_start)[0]), dt, t0, t_start)
+
+
+@functools.partial(jax.jit, static_argnums=(1, 2, 3))
+def _first(spikes, dt, t0, t_start):
+    t, in_window, _ = _window(spikes, dt, t0, t_start)
     t = jnp.broadcast_to(t, spikes.shape)
     return jnp.min(jnp.where(in_window & (spikes > 0.5), t, jnp.inf), axis=0)
 
@@ -88,7 +99,12 @@ def soft_first_spike_latency(
     Reference: Mostafa (2018), *Supervised learning based on temporal coding in spiking neural
     networks*, IEEE TNNLS 29:3227 (training first-spike times).
     """
-    spikes, t, in_window, t_end = _window(spikes, dt, t0, t_start)
+    return _soft_first(*_checked(spikes, dt, t0, t_start))
+
+
+@functools.partial(jax.jit, static_argnums=(1, 2, 3))
+def _soft_first(spikes, dt, t0, t_start):
+    t, in_window, t_end = _window(spikes, dt, t0, t_start)
     s = jnp.where(in_window, spikes, 0.0)
 
     def survive(p, s_n):
@@ -133,8 +149,13 @@ def latency_loss(
     """
     target_times = as_float("target_times", target_times)
     check_batch(spikes, target_times)
-    model = soft_first_spike_latency(spikes, dt=dt, t0=t0, t_start=t_start)
-    t_end = t0 + jnp.shape(spikes)[0] * dt - t_start
+    return _latency_loss(*_checked(spikes, dt, t0, t_start), target_times)
+
+
+@functools.partial(jax.jit, static_argnums=(1, 2, 3))
+def _latency_loss(spikes, dt, t0, t_start, target_times):
+    model = _soft_first(spikes, dt, t0, t_start)
+    t_end = t0 + spikes.shape[0] * dt - t_start
     after = jnp.where(target_times >= t_start, target_times - t_start, jnp.inf)
     data = jnp.minimum(jnp.min(after, axis=-1), t_end)
     return jnp.mean((model - data) ** 2)

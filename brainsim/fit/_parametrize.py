@@ -52,6 +52,9 @@ class ParameterMap(eqx.Module):
         model: the template model.
         bounds: `{name: (low, high)}` used for each fitted parameter.
 
+    The map is a pytree (the template's arrays are its leaves, the bounds static), so it can
+    be passed into `jax.jit`-compiled functions.
+
     Example:
         >>> import brainsim as bs
         >>> from brainsim.fit import parametrize
@@ -65,7 +68,12 @@ class ParameterMap(eqx.Module):
     """
 
     model: eqx.Module
-    bounds: dict = eqx.field(static=True)
+    fitted: tuple[tuple[str, tuple[float | None, float | None]], ...] = eqx.field(static=True)
+
+    @property
+    def bounds(self) -> dict[str, tuple[float | None, float | None]]:
+        """`{name: (low, high)}` of every fitted parameter (same unit as the parameter)."""
+        return dict(self.fitted)
 
     def values(self, params: dict[str, Float[Array, "*shape"]]) -> dict[str, Float[Array, "*s"]]:
         """The constrained value of every fitted parameter (its unit), `{name: value}`."""
@@ -164,4 +172,4 @@ def parametrize(
         check_inside(name, value, low, high)
         bounds[name] = (low, high)
         params[name] = to_theta(value, low, high)
-    return params, ParameterMap(model=model, bounds=bounds)
+    return params, ParameterMap(model=model, fitted=tuple(bounds.items()))

@@ -8,6 +8,8 @@ different length padded with `jnp.inf` (a spike that never happens).
 
 from __future__ import annotations
 
+import functools
+
 import jax
 import jax.numpy as jnp
 import numpy as np
@@ -80,6 +82,11 @@ def bin_spike_times(
     times = as_float("times", times)
     if times.ndim < 1:
         raise ValueError("`times` must have a last axis of spikes, got a scalar.")
+    return _bin(times, n_steps, dt, float(t0))
+
+
+@functools.partial(jax.jit, static_argnums=(1, 2, 3))
+def _bin(times, n_steps, dt, t0):
     index = jnp.round((times - t0) / dt)
     valid = jnp.isfinite(index) & (index >= 0) & (index < n_steps)
     index = jnp.where(valid, index, n_steps).astype(jnp.int32)

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import functools
+
+import jax
 import jax.numpy as jnp
 from jaxtyping import Array, ArrayLike, Float
 
@@ -54,6 +57,12 @@ def van_rossum_loss(
     dt = check_positive_scalar("dt", dt)
     spikes = jnp.asarray(spikes)
     check_batch(spikes, target_times)
+    target_times = as_float("target_times", target_times)
+    return _van_rossum(spikes, target_times, tau, dt, float(t0))
+
+
+@functools.partial(jax.jit, static_argnums=(2, 3, 4))
+def _van_rossum(spikes, target_times, tau, dt, t0):
     target = bin_spike_times(target_times, n_steps=spikes.shape[0], dt=dt, t0=t0)
     return _van_rossum_binned(spikes, target.astype(spikes.dtype), tau=tau, dt=dt)
 
@@ -67,11 +76,17 @@ def _counts(spikes, target_times, dt, t0, t_start, t_stop):
     t_stop = t0 + spikes.shape[0] * dt if t_stop is None else t_stop
     if not t_stop > t_start:
         raise ValueError(f"`t_stop` ({t_stop}) must be after `t_start` ({t_start}) (ms).")
+    model, data = _count(spikes, target_times, dt, float(t0), float(t_start), float(t_stop))
+    return model, data, t_stop
+
+
+@functools.partial(jax.jit, static_argnums=(2, 3, 4, 5))
+def _count(spikes, target_times, dt, t0, t_start, t_stop):
     t = t0 + dt * jnp.arange(spikes.shape[0], dtype=spikes.dtype)
     in_window = ((t >= t_start) & (t < t_stop)).reshape((-1,) + (1,) * (spikes.ndim - 1))
     model = jnp.sum(jnp.where(in_window, spikes, 0.0), axis=0)
     data = jnp.sum((target_times >= t_start) & (target_times < t_stop), axis=-1)
-    return model, data.astype(model.dtype), t_stop
+    return model, data.astype(model.dtype)
 
 
 def spike_count_loss(

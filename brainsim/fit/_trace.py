@@ -2,12 +2,30 @@
 
 from __future__ import annotations
 
+import functools
+
 import jax
 import jax.numpy as jnp
 import numpy as np
 from jaxtyping import Array, ArrayLike, Float
 
 from brainsim.fit._spike_data import as_float, check_positive_scalar
+
+
+@functools.partial(jax.jit, static_argnums=(0, 3, 4, 5, 6, 7))
+def _sample_weights(shape, weights, spike_times, dtype, dt, t0, t_start, window):
+    """`w_i m_i` of every sample, shape `shape = (T, *batch)` (data only: concrete for data)."""
+    t = t0 + dt * jnp.arange(shape[0], dtype=dtype)
+    keep = jnp.broadcast_to((t >= t_start).reshape((-1,) + (1,) * (len(shape) - 1)), shape)
+    if spike_times is not None:
+        keep = keep & _spike_window_keep(t, spike_times, window)
+    w = keep.astype(dtype)
+    return w if weights is None else w * jnp.broadcast_to(weights, shape)
+
+
+@jax.jit
+def _weighted_mean(w, total, v, v_data):
+    return jnp.sum(w * (v - v_data) ** 2) / total
 
 
 def _spike_window_keep(t, spike_times, window):
@@ -74,8 +92,6 @@ def trace_mse(
         raise ValueError(
             f"`v` {v.shape} and `v_data` {v_data.shape} must have the same shape (T, *batch)."
         )
-    t = t0 + dt * jnp.arange(v.shape[0], dtype=v_data.dtype)
-    keep = jnp.broadcast_to((t >= t_start).reshape((-1,) + (1,) * (v.ndim - 1)), v.shape)
     if spike_times is not None:
         spike_times = as_float("spike_times", spike_times)
         if spike_times.ndim < 1 or spike_times.shape[:-1] != v.shape[1:]:
@@ -85,21 +101,23 @@ def trace_mse(
             )
         if min(spike_window) < 0:
             raise ValueError(f"`spike_window` must be two times >= 0 (ms), got {spike_window}.")
-        keep = keep & _spike_window_keep(t, spike_times, spike_window)
-    w = keep.astype(v_data.dtype)
     if weights is not None:
         weights = as_float("weights", weights)
         try:
-            w = w * jnp.broadcast_to(weights, v.shape)
+            fits = np.broadcast_shapes(weights.shape, v.shape) == v.shape
         except ValueError:
-            raise ValueError(
-                f"`weights` of shape {weights.shape} do not broadcast to `v` {v.shape}."
-            ) from None
+            fits = False
+        if not fits:
+            raise ValueError(f"`weights` {weights.shape} do not broadcast to `v` {v.shape}.")
         if not isinstance(weights, jax.core.Tracer) and np.any(np.asarray(weights) < 0):
             raise ValueError("`weights` must be >= 0.")
+    window = tuple(float(x) for x in spike_window)
+    w = _sample_weights(
+        v.shape, weights, spike_times, v_data.dtype, dt, float(t0), float(t_start), window
+    )
     total = jnp.sum(w)
     if not isinstance(total, jax.core.Tracer) and not float(total) > 0:
         raise ValueError(
             "no sample counts: `t_start`, `weights` and the spike windows exclude every sample."
         )
-    return jnp.sum(w * (v - v_data) ** 2) / total
+    return _weighted_mean(w, total, v, v_data)
