@@ -7,6 +7,11 @@ differentiable: `coincidence_factor` (Γ), `gamma_error`, `victor_purpura`. Para
 in an unconstrained space: `Bounded` and `parametrize` keep each value inside bounds (defaults
 from `default_bounds`) through smooth transforms.
 
+The fitter: `fit_model` fits a model's parameters to recorded `SweepData` (a global random
+search, then multistart gradient refinement with optax, vmapped over starts) and returns a
+`FitResult`; `simulate` drives a model with the recorded currents, `recording_loss` is the
+default loss, and `evaluate` scores held-out sweeps (Γ, spike-count error, subthreshold RMSE).
+
 Conventions: model spikes are arrays `(T, *batch)` of 0/1 per step (step `n` at `t0 + n·dt`,
 ms); recorded spike times are arrays `(*batch, k)` in ms, padded with `jnp.inf`.
 """
@@ -14,10 +19,16 @@ ms); recorded spike times are arrays `(*batch, k)` in ms, padded with `jnp.inf`.
 from brainsim.fit._bounds import Bounded
 from brainsim.fit._coincidence import coincidence_factor, gamma_error
 from brainsim.fit._default_bounds import default_bounds
+from brainsim.fit._evaluate import Evaluation, evaluate
+from brainsim.fit._fitter import fit_model
 from brainsim.fit._latency import first_spike_latency, latency_loss, soft_first_spike_latency
 from brainsim.fit._parametrize import ParameterMap, parametrize
+from brainsim.fit._recording_loss import recording_loss
+from brainsim.fit._result import FitResult
+from brainsim.fit._simulate import Simulation, simulate
 from brainsim.fit._spike_data import bin_spike_times, spike_times
 from brainsim.fit._spike_losses import fi_loss, spike_count_loss, van_rossum_loss
+from brainsim.fit._sweeps import SweepData
 from brainsim.fit._trace import trace_mse
 from brainsim.fit._victor_purpura import victor_purpura
 from brainsim.fit._weighted_sum import WeightedSum, weighted_sum
@@ -41,4 +52,12 @@ __all__ = [
     "default_bounds",
     "parametrize",
     "ParameterMap",
+    "fit_model",
+    "FitResult",
+    "SweepData",
+    "Simulation",
+    "simulate",
+    "recording_loss",
+    "evaluate",
+    "Evaluation",
 ]
