@@ -199,7 +199,9 @@ def fit_model(
     }
     theta_candidates = to_model.unconstrained(candidates)
     losses, refine = _make_stages(loss, optimiser, voltage, checkpoint_every)
-    search_losses = _global_stage(losses, to_model, theta_candidates, data, chunk, progress)
+    search_losses = _global_stage(
+        losses, to_model, theta_candidates, data, min(chunk, n_samples), progress
+    )
 
     chosen = np.argsort(search_losses, kind="stable")[:n_starts]
     theta0 = _take(theta_candidates, chosen)
