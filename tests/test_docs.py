@@ -129,6 +129,13 @@ def test_every_public_name_has_a_docs_entry_and_docstring(module_name):
         "brainsim.fit._bounds",
         "brainsim.fit._default_bounds",
         "brainsim.fit._parametrize",
+        "brainsim.fit._sweeps",
+        "brainsim.fit._simulate",
+        "brainsim.fit._recording_loss",
+        "brainsim.fit._search",
+        "brainsim.fit._evaluate",
+        "brainsim.fit._result",
+        "brainsim.fit._fitter",
     ],
 )
 def test_docstring_examples_run(module_name):
