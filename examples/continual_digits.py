@@ -12,7 +12,7 @@ Methods (`brainsim.continual.learn_tasks`):
 - hlop: lateral subspace neurons per layer learn the principal subspace of the layer's input
   (Hebbian, `brainsim.plasticity.LateralSubspace`); updates of later tasks are projected
   orthogonally to it (`brainsim.train.orthogonal_projection`);
-- hlop-spiking: the same with spiking lateral neurons (T_s = 40 steps);
+- hlop-spiking: the same with spiking lateral neurons (T_s = 40 steps, full scale 5);
 - ewc: elastic weight consolidation; exact: the projection with SVD bases (95 % energy);
 - multitask: training on all tasks so far together (the upper bound).
 
@@ -92,7 +92,7 @@ def protocol_for(trainer: str, method: str, *, epochs: int | None, mnist: bool) 
     if mnist:
         protocol = dataclasses.replace(protocol, **PMNIST)
     if method == "hlop-spiking":
-        protocol = dataclasses.replace(protocol, spike_steps=40, full_scale=20.0)
+        protocol = dataclasses.replace(protocol, spike_steps=40)
     if epochs is not None:
         protocol = dataclasses.replace(protocol, epochs=epochs)
     return protocol
