@@ -107,23 +107,28 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--tasks", type=int, nargs="+", default=None,
                         help="numbers of tasks (default 5; --full: 5 and 10)")
-    parser.add_argument("--seeds", type=int, nargs="+", default=[0])
-    parser.add_argument("--methods", nargs="+", default=["baseline", "hlop", "multitask"],
-                        choices=METHODS)
-    parser.add_argument("--trainers", nargs="+", default=["rate"], choices=TRAINERS)
+    parser.add_argument("--seeds", type=int, nargs="+", default=None,
+                        help="default 0; --full: 0 1 2")
+    parser.add_argument("--methods", nargs="+", default=None, choices=METHODS,
+                        help="default baseline hlop multitask; --full: all")
+    parser.add_argument("--trainers", nargs="+", default=None, choices=TRAINERS,
+                        help="default rate; --full: all")
     parser.add_argument("--epochs", type=int, default=None, help="epochs per task (default 5)")
     parser.add_argument("--train-samples", type=int, default=None,
                         help="use only this many training samples (quick checks)")
     parser.add_argument("--full", action="store_true",
-                        help="5 and 10 tasks, seeds 0-2, every method and trainer")
+                        help="5 and 10 tasks, seeds 0-2, every method and trainer (options "
+                             "given explicitly are kept)")
     parser.add_argument("--data", default=None, help=".npz with x_train, y_train, x_test, y_test")
     parser.add_argument("--json", default=None, help="write every accuracy matrix here")
     parser.add_argument("--out", default="continual_digits.png")
     args = parser.parse_args()
-    if args.tasks is None:
-        args.tasks = [5, 10] if args.full else [5]
-    if args.full:
-        args.seeds, args.methods, args.trainers = [0, 1, 2], list(METHODS), list(TRAINERS)
+    defaults = dict(tasks=([5, 10], [5]), seeds=([0, 1, 2], [0]),
+                    methods=(list(METHODS), ["baseline", "hlop", "multitask"]),
+                    trainers=(list(TRAINERS), ["rate"]))
+    for name, (full, quick) in defaults.items():
+        if getattr(args, name) is None:
+            setattr(args, name, full if args.full else quick)
 
     data = load_arrays(args.data) if args.data else load_digits_split()
     if args.train_samples is not None:
