@@ -46,8 +46,10 @@ class ScaledInput(eqx.Module):
 
 def models():
     """(name, template, {parameter: bounds or None}, search ranges) of each model."""
+    # spike cut-off at -30 mV: at dt 1 ms a cut-off at 0 mV makes the exponential overshoot
+    # so far that its gradient overflows (NaN) in float32
     adex = bs.neurons.AdEx(C=200.0, g_L=12.0, E_L=-70.0, V_T=-45.0, delta_T=2.0, a=2.0,
-                           tau_w=300.0, b=60.0, V_r=-55.0)
+                           tau_w=300.0, b=60.0, V_r=-55.0, V_peak=-30.0)
     izhikevich = ScaledInput(
         bs.neurons.Izhikevich.regime("RS", method="half_steps"), jax.numpy.asarray(0.05)
     )
