@@ -12,7 +12,8 @@ Methods (`brainsim.continual.learn_tasks`):
 - hlop: lateral subspace neurons per layer learn the principal subspace of the layer's input
   (Hebbian, `brainsim.plasticity.LateralSubspace`); updates of later tasks are projected
   orthogonally to it (`brainsim.train.orthogonal_projection`);
-- hlop-spiking: the same with spiking lateral neurons (T_s = 40 steps, full scale 5);
+- hlop-spiking: the same with spiking lateral neurons (T_s = 40 steps, full scale 5, or 20
+  under online training);
 - ewc: elastic weight consolidation; exact: the projection with SVD bases (95 % energy);
 - multitask: training on all tasks so far together (the upper bound).
 

@@ -69,11 +69,13 @@ class Protocol:
             per later task (a schedule, e.g. the shrinking one of the paper's permuted MNIST;
             the last entry repeats). Always capped by the layer's input size.
         spike_steps: `T_s` for spiking lateral neurons, `None` for linear ones.
-        full_scale: `S` of the spiking lateral neurons (the reference code's 20 suits its
-            activity scale; the digits' responses are ≲ 5, and with S = 20 the quantisation
-            step S / T_s = 0.5 is too coarse for the weak residual directions of late tasks:
-            10 tasks, rate trainer, seed 2: ACC 0.52 with S = 20, 0.64 with S = 5, as the
-            linear neurons).
+        full_scale: `S` of the spiking lateral neurons; `None`: 20 (the reference code's
+            value) under the online trainer, whose traces give responses of that size, and 5
+            under BPTT and rate training, whose responses are ≲ 5: there S = 20 leaves a
+            quantisation step S / T_s = 0.5 too coarse for the weak residual directions of
+            late tasks (10 tasks, rate trainer, seed 2: ACC 0.52 with S = 20, 0.64 with
+            S = 5, as the linear neurons), while under online training S = 5 clips the
+            responses and the rows grow without bound (5 tasks: ACC 0.30).
         ewc_strength: `λ` of EWC.
         fisher_samples: training samples per task for the Fisher information (EWC).
         energy_threshold: energy kept by the exact projector (`energy_basis`).
@@ -95,7 +97,7 @@ class Protocol:
     k_initial: tuple[int, ...] = (12, 24, 24)
     k_increment: tuple[int, ...] | tuple[tuple[int, ...], ...] = (10, 12, 12)
     spike_steps: int | None = None
-    full_scale: float = 5.0
+    full_scale: float | None = None
     ewc_strength: float = 100.0
     fisher_samples: int = 200
     energy_threshold: float = 0.95
@@ -128,6 +130,12 @@ class Protocol:
         if np.ndim(self.k_increment) == 1:
             return tuple(int(k) for k in self.k_increment)
         return tuple(int(k) for k in self.k_increment[min(i, len(self.k_increment)) - 1])
+
+    def spike_full_scale(self, trainer: str = "bptt") -> float:
+        """`full_scale`, or its default for `trainer` when it is `None`."""
+        if self.full_scale is not None:
+            return float(self.full_scale)
+        return 20.0 if trainer == "online" else 5.0
 
     def hebbian_rates(self, trainer: str = "bptt") -> tuple[float, ...]:
         """`hebbian_rate` as one value per weight layer (for `trainer` when it is `None`)."""
@@ -405,7 +413,7 @@ def learn_tasks(
         rules = tuple(
             LateralSubspace(
                 rate, iterations=protocol.hebbian_iterations, spike_steps=protocol.spike_steps,
-                full_scale=protocol.full_scale, window=max(int(window), 1),
+                full_scale=protocol.spike_full_scale(trainer), window=max(int(window), 1),
             )
             for rate, window in zip(protocol.hebbian_rates(trainer), schedule.max(0), strict=True)
         )
