@@ -1,5 +1,5 @@
 """Shared fixtures: x64 precision for accuracy tests, a headless matplotlib backend, running an
-example script."""
+example script, central finite differences for gradient tests."""
 
 import os
 import pathlib
@@ -7,6 +7,7 @@ import subprocess
 import sys
 
 import jax
+import numpy as np
 import pytest
 
 os.environ.setdefault("MPLBACKEND", "Agg")
@@ -40,3 +41,22 @@ def run_example(tmp_path):
         return completed.stdout
 
     return run
+
+
+def _central_differences(f, x, eps=1e-6):
+    """Gradient of the scalar function `f` at the array `x` by central differences."""
+    x = np.asarray(x, dtype=np.float64)
+    grad = np.zeros_like(x)
+    for i in np.ndindex(x.shape):
+        up, down = x.copy(), x.copy()
+        up[i] += eps
+        down[i] -= eps
+        grad[i] = (float(f(up)) - float(f(down))) / (2 * eps)
+    return grad
+
+
+@pytest.fixture
+def finite_differences():
+    """`finite_differences(f, x, eps=1e-6)`: the central-difference gradient of `f` at `x`
+    (use with `x64`)."""
+    return _central_differences
