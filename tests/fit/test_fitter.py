@@ -153,3 +153,22 @@ def test_resampled_recording_keeps_charge_spikes_and_window():
         inside = whole[(whole >= 600.0) & (whole < 1600.0)]
         np.testing.assert_allclose(trains, inside - 600.0, rtol=1e-6)
     assert data.t_offset == 600.0 and data.t_start == 50.0
+
+
+def test_fitting_from_an_nwb_file_equals_fitting_from_the_shipped_recording(tmp_path):
+    """The shipped B6 sweeps written to NWB and read back fit to the same parameters."""
+    recording = load_idrest("B6").select([0])
+    path = tmp_path / "b6.nwb"
+    bs.nwb.write_current_clamp(path, recording)
+    from_nwb = bs.nwb.read_current_clamp(path)
+    kwargs = dict(dt=1.0, window=(650.0, 950.0), t_start=20.0)
+    direct = SweepData.from_recording(recording, **kwargs)
+    via_nwb = SweepData.from_recording(from_nwb, **kwargs)
+    np.testing.assert_allclose(via_nwb.current, direct.current, rtol=1e-6)
+    settings = dict(steps=10, n_samples=8, n_starts=2, progress=False, key=jax.random.key(0))
+    model = NEURONS.LIF(v_rest=-70.0, v_reset=-70.0, v_th=-45.0, R=0.1)
+    a = fit_model(model, {"tau_m": (2.0, 60.0), "R": (0.01, 1.0)}, direct, **settings)
+    b = fit_model(model, {"tau_m": (2.0, 60.0), "R": (0.01, 1.0)}, via_nwb, **settings)
+    for name in ("tau_m", "R"):
+        assert float(a.values[name]) == pytest.approx(float(b.values[name]), rel=1e-5)
+    assert np.isfinite(a.loss)
