@@ -22,6 +22,7 @@ from brainsim.neurons import LIF
 from brainsim.plasticity import LateralSubspace
 from brainsim.surrogate import FastSigmoid
 from brainsim.train._layers import Sequential, SpikingDense
+from brainsim.train._losses import _cross_entropy
 from brainsim.train._online import online_value_and_grad
 from brainsim.train._projection import orthogonal_projection
 from brainsim.train._rate import rate_value_and_grad
@@ -192,11 +193,6 @@ def mlp(sizes: Sequence[int], protocol: Protocol, *, key) -> Sequential:
     ]
     layers.append(SpikingDense(sizes[-2], sizes[-1], readout, key=keys[-1], weight_scale=1.0))
     return Sequential(layers)
-
-
-def _cross_entropy(logits, labels):
-    log_p = jax.nn.log_softmax(logits, axis=-1)
-    return -jnp.mean(jnp.take_along_axis(log_p, labels[..., None], axis=-1))
 
 
 def _weights_of(tree):

@@ -68,11 +68,18 @@ def signed_rate_code(
     return jnp.sign(y) * count / steps * full_scale
 
 
+def _svd_of_span(rows: Float[Array, "m n"]):
+    """`(u, kept, vt)`: the SVD of `rows` (zero rows allowed) and which singular values are
+    above the rounding level, i.e. which right singular vectors span the rows."""
+    u, sigma, vt = jnp.linalg.svd(rows, full_matrices=False)
+    kept = sigma > jnp.max(sigma) * max(rows.shape) * jnp.finfo(rows.dtype).eps
+    return u, kept, vt
+
+
 def _outside_span(x: Float[Array, "k n"], rows: Float[Array, "m n"]) -> Float[Array, "k n"]:
     """`x` with the span of `rows` (zero rows allowed, not necessarily orthonormal) removed."""
-    _, sigma, vt = jnp.linalg.svd(rows, full_matrices=False)
-    tol = jnp.max(sigma) * max(rows.shape) * jnp.finfo(rows.dtype).eps
-    basis = jnp.where((sigma > tol)[:, None], vt, 0.0)
+    _, kept, vt = _svd_of_span(rows)
+    basis = jnp.where(kept[:, None], vt, 0.0)
     return x - (x @ basis.T) @ basis
 
 
@@ -235,9 +242,8 @@ class LateralSubspace(eqx.Module):
         so that `Hᵀ H` is an exact projector: rows that are not quite orthonormal would make
         the projection of later updates overshoot along old directions. From then on the
         frozen rows do not change."""
-        u, sigma, vt = jnp.linalg.svd(state.H, full_matrices=False)
-        tol = jnp.max(sigma) * max(state.H.shape) * jnp.finfo(state.H.dtype).eps
-        nearest = (u * (sigma > tol)) @ vt
+        u, kept, vt = _svd_of_span(state.H)
+        nearest = (u * kept) @ vt
         H = jnp.where((state.active & ~state.frozen)[:, None], nearest, state.H)
         return LateralSubspaceState(H, jnp.zeros_like(state.velocity), state.active, state.active)
 
