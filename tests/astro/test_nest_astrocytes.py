@@ -294,6 +294,18 @@ def test_small_network_over_the_whole_second(x64):
 # ------------------------------------------------------------------ transforms: jit, vmap, grad
 
 
+def assert_grad_matches_relative_differences(loss, p):
+    """`jax.grad(loss)` at `p` against central differences with steps of `1e-6 · p_i`
+    (parameters of very different sizes), to a relative 1e-5."""
+    grad = jax.jit(jax.grad(loss))(p)
+    loss = jax.jit(loss)
+    for i in range(p.size):
+        h = 1e-6 * p[i]
+        e = jnp.zeros(p.size).at[i].set(h)
+        fd = (loss(p + e) - loss(p - e)) / (2 * h)
+        np.testing.assert_allclose(grad[i], fd, rtol=1e-5)
+
+
 def astro_run(model, J, *, steps=200, dt=0.5):
     """Final state and SIC of a 3-cell astrocyte population driven by the spike weights `J`
     (arriving at step 0 and 100), with a steady Ca²⁺ current."""
@@ -339,13 +351,7 @@ def test_astrocyte_grad_matches_finite_differences(x64):
         return state.Ca.sum() + sic[-1].sum()
 
     p = jnp.array([0.3, 0.006, 0.0002])
-    grad = jax.jit(jax.grad(loss))(p)
-    loss = jax.jit(loss)
-    for i in range(3):
-        h = 1e-6 * p[i]
-        e = jnp.zeros(3).at[i].set(h)
-        fd = (loss(p + e) - loss(p - e)) / (2 * h)
-        np.testing.assert_allclose(grad[i], fd, rtol=1e-5)
+    assert_grad_matches_relative_differences(loss, p)
 
 
 def neuron_run(model, w_ex, *, steps=400, dt=0.1):
@@ -400,13 +406,7 @@ def test_neuron_grad_matches_finite_differences_below_threshold(x64):
     p = jnp.array([2.0, 4.0, 30.0])
     _, spikes = neuron_run(AEIFCondAlphaAstro(tau_syn_ex=2.0), w, steps=300)
     assert float(spikes.sum()) == 0.0
-    grad = jax.jit(jax.grad(loss))(p)
-    loss = jax.jit(loss)
-    for i in range(3):
-        h = 1e-6 * p[i]
-        e = jnp.zeros(3).at[i].set(h)
-        fd = (loss(p + e) - loss(p - e)) / (2 * h)
-        np.testing.assert_allclose(grad[i], fd, rtol=1e-5)
+    assert_grad_matches_relative_differences(loss, p)
 
 
 def test_neuron_grad_flows_through_spikes_by_the_surrogate():
