@@ -22,12 +22,16 @@ from brainsim import (
     synapses,
     train,
 )
+from brainsim._compilation_cache import compilation_cache, enable_by_default
 from brainsim._cores import use_cpu_cores
 from brainsim._result import RunResult, SpikeEvents
 from brainsim._run import run
 from brainsim.network import Network, Projection
 
 __version__ = "0.1.0"
+
+enable_by_default()
+del enable_by_default
 
 __all__ = [
     "analysis",
@@ -51,4 +55,5 @@ __all__ = [
     "Network",
     "Projection",
     "use_cpu_cores",
+    "compilation_cache",
 ]
