@@ -14,7 +14,7 @@ import numpy as np
 
 from brainsim._result import RunResult, SpikeEvents
 
-__all__ = ["raster", "traces", "rate"]
+__all__ = ["raster", "traces", "rate", "isi_histogram", "spectrum", "correlogram"]
 
 
 def _axes(ax):
@@ -59,12 +59,76 @@ def traces(result: RunResult, name: str = "v", *, neurons=None, ax=None, **plot_
 
 
 def rate(result: RunResult, name: str = "spikes", *, bin_ms: float = 5.0, ax=None, **plot_kwargs):
-    """Population rate (Hz) in bins of `bin_ms` ms, averaged over the recorded neurons."""
+    """Population rate (Hz) in bins of `bin_ms` ms, averaged over the recorded neurons
+    (`brainsim.analysis.population_rate`), against the bin centres (ms)."""
+    from brainsim.analysis import population_rate
+
     ax = _axes(ax)
-    events = _events(result, name)
-    edges = np.arange(result.t0, result.t0 + result.duration + bin_ms, bin_ms)
-    counts, _ = np.histogram(events.times, edges)
-    ax.plot(edges[:-1], counts / max(events.n, 1) / (bin_ms * 1e-3), **plot_kwargs)
+    t, values = population_rate(result, bin_ms, name=name)
+    ax.plot(t, np.asarray(values), **plot_kwargs)
     ax.set_xlabel("time (ms)")
     ax.set_ylabel("rate (Hz)")
+    return ax
+
+
+def isi_histogram(spikes, *, name: str = "spikes", bins=50, ax=None, **hist_kwargs):
+    """Histogram of the inter-spike intervals (ms) of all neurons from 0 to the longest,
+    titled with the mean CV.
+
+    `spikes` is any form `brainsim.analysis` accepts (a `RunResult`, `SpikeEvents`,
+    `(times, indices, n)` or one neuron's spike times in ms). Returns the axes.
+
+    Example:
+        >>> import numpy as np, brainsim as bs
+        >>> ax = bs.plot.isi_histogram(np.cumsum(np.full(50, 10.0)))   # doctest: +SKIP
+    """
+    from brainsim.analysis import cv, inter_spike_intervals
+
+    ax = _axes(ax)
+    intervals = np.concatenate(inter_spike_intervals(spikes, name=name))
+    longest = float(intervals.max()) if intervals.size else 1.0
+    options = {"color": "0.3", "range": (0.0, 1.05 * longest)} | hist_kwargs
+    ax.hist(intervals, bins=bins, **options)
+    ax.set_xlabel("inter-spike interval (ms)")
+    ax.set_ylabel("count")
+    values = cv(spikes, name=name)
+    if np.any(np.isfinite(values)):
+        ax.set_title(f"mean CV {np.nanmean(values):.2f}")
+    return ax
+
+
+def spectrum(spikes, *, name: str = "spikes", bin_size: float = 1.0,
+             segment: float | None = None, t_start: float | None = None,
+             t_stop: float | None = None, ax=None, **plot_kwargs):
+    """Power spectral density (Hz²/Hz, log scale) of the population rate against frequency (Hz).
+
+    The rate is binned at `bin_size` ms (`brainsim.analysis.population_rate`) and its spectrum
+    estimated by Welch's method with segments of `segment` ms
+    (`brainsim.analysis.power_spectrum`); the zero-frequency bin is not drawn. Returns the axes.
+    """
+    from brainsim.analysis import population_rate, power_spectrum
+
+    ax = _axes(ax)
+    _, values = population_rate(spikes, bin_size, name=name, t_start=t_start, t_stop=t_stop)
+    freqs, psd = power_spectrum(values, bin_size, segment=segment)
+    ax.semilogy(freqs[1:], np.asarray(psd)[1:], **plot_kwargs)
+    ax.set_xlabel("frequency (Hz)")
+    ax.set_ylabel("power (Hz²/Hz)")
+    return ax
+
+
+def correlogram(reference, target, *, bin_size: float = 1.0, max_lag: float = 50.0,
+                name: str = "spikes", t_start: float | None = None,
+                t_stop: float | None = None, ax=None, **bar_kwargs):
+    """Cross-correlogram (`brainsim.analysis.cross_correlogram`) as bars: coincidences of
+    `target` spikes at each lag (ms) after `reference` spikes (an autocorrelogram when they
+    are the same). Returns the axes."""
+    from brainsim.analysis import cross_correlogram
+
+    ax = _axes(ax)
+    lags, counts = cross_correlogram(reference, target, bin_size, max_lag, name=name,
+                                     t_start=t_start, t_stop=t_stop)
+    ax.bar(lags, np.asarray(counts), width=bin_size, **({"color": "0.3"} | bar_kwargs))
+    ax.set_xlabel("lag (ms)")
+    ax.set_ylabel("coincidences")
     return ax

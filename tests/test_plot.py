@@ -40,3 +40,22 @@ def test_traces_and_rate_plot_against_time():
     ax = result.plot_rate(bin_ms=10.0)
     rates = ax.lines[0].get_ydata()
     assert abs(np.mean(rates) - result.rate()) < 0.2 * result.rate()
+
+
+def test_isi_histogram_spectrum_and_correlogram_draw_the_analysis():
+    from brainsim import analysis
+
+    result = _result(True)
+    ax = bs.plot.isi_histogram(result, bins=20)
+    intervals = np.concatenate(analysis.inter_spike_intervals(result))
+    assert sum(p.get_height() for p in ax.patches) == intervals.size > 0
+    assert ax.get_title().startswith("mean CV")
+    ax = bs.plot.spectrum(result, segment=50.0)
+    freqs, psd = analysis.power_spectrum(analysis.population_rate(result, 1.0)[1], 1.0,
+                                         segment=50.0)
+    np.testing.assert_allclose(ax.lines[0].get_xdata(), freqs[1:])
+    np.testing.assert_allclose(ax.lines[0].get_ydata(), psd[1:], rtol=1e-6)
+    train = result.spikes["spikes"].trains()[0]
+    ax = bs.plot.correlogram(train, train, bin_size=1.0, max_lag=10.0, t_stop=100.0)
+    heights = [p.get_height() for p in ax.patches]
+    assert len(heights) == 21 and heights[10] == len(train) == max(heights)
