@@ -96,7 +96,8 @@ def cross_correlogram(reference, target, bin_size: float, max_lag: float, *,
         name, t_start, t_stop: as for `spike_counts` (one range for both).
 
     Returns:
-        `(lags, cch)`: lags (ms, `k · bin_size`) and coincidence counts.
+        `(lags, cch)`: lags (ms, `k · bin_size`) and coincidence counts (whole numbers up to
+        the FFT's rounding, ~1e-6 relative in float32).
 
     Example:
         >>> import numpy as np
