@@ -29,12 +29,6 @@ import matplotlib.pyplot as plt  # noqa: E402
 import brainsim as bs  # noqa: E402
 
 
-def cv_of_isi(events: bs.SpikeEvents) -> float:
-    """Mean coefficient of variation of the inter-spike intervals (neurons with >= 3 spikes)."""
-    cvs = [np.std(np.diff(t)) / np.mean(np.diff(t)) for t in events.trains() if len(t) >= 3]
-    return float(np.mean(cvs)) if cvs else float("nan")
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--model", choices=["coba", "cuba", "cobahh"], default="coba")
@@ -67,8 +61,8 @@ def main() -> None:
         results.append(result)
     result = results[0]
     for name in ("E", "I"):
-        events = result.spikes[f"{name}.spikes"]
-        print(f"{name}: {result.rate(f'{name}.spikes'):6.2f} Hz, CV(ISI) = {cv_of_isi(events):.2f}")
+        cv = np.nanmean(bs.analysis.cv(result, name=f"{name}.spikes"))   # neurons with >= 3 spikes
+        print(f"{name}: {result.rate(f'{name}.spikes'):6.2f} Hz, CV(ISI) = {cv:.2f}")
     bio_s = args.duration / 1000
     print(
         f"{args.n} neurons on {args.cores} core(s): build {built - began:.2f} s, "
