@@ -21,6 +21,35 @@ from jaxtyping import Array, Float, Int
 import brainsim_ops as bo
 
 MODES = ("projection", "pre", "synapse")
+ROUNDING = ("exact", "nearest")
+_TOLERANCE = 1e-6  # steps: how far from a whole number `delay / dt` may be and count as exact
+
+
+def delay_steps_from_ms(delay, dt: float, rounding: str = "exact") -> np.ndarray:
+    """Delays in ms (a scalar or an array) as whole numbers of steps of `dt` ms.
+
+    `rounding="exact"` accepts only delays that are whole multiples of `dt` (to 1e-6 of a
+    step, so that 1.5 ms at 0.1 ms is 15 steps despite floating point) and raises otherwise;
+    `"nearest"` rounds `delay / dt` to the nearest step, half a step up (as Brian2 does; here
+    `delay / dt` within 1e-6 of a half counts as a half, so 0.15 ms at 0.1 ms is 2 steps).
+    """
+    if rounding not in ROUNDING:
+        raise ValueError(f"`delay_rounding` must be one of {ROUNDING}, got {rounding!r}.")
+    if not (isinstance(dt, (int, float, np.floating)) and dt > 0):
+        raise ValueError(f"delays in ms need the time step: pass `dt` (ms, > 0), got {dt!r}.")
+    ms = np.asarray(delay, np.float64)
+    if not np.all(np.isfinite(ms)) or np.any(ms < 0):
+        raise ValueError(f"`delay` must be finite and >= 0 ms, got a minimum of {ms.min()} ms.")
+    steps = ms / dt
+    whole = np.floor(steps + 0.5 + _TOLERANCE)
+    off = np.abs(steps - whole) > _TOLERANCE
+    if rounding == "exact" and np.any(off):
+        worst = ms.flat[int(np.argmax(np.abs(steps - whole)))]
+        raise ValueError(
+            f"`delay` {worst:g} ms is not a whole number of steps of dt = {dt:g} ms; choose a "
+            f"dt that divides it, or pass delay_rounding='nearest' to round to the nearest step."
+        )
+    return whole.astype(np.int64)
 
 
 def parse_delay(delay_steps, delay_per: str | None, n_pre: int, n_syn: int):

@@ -5,12 +5,15 @@ from __future__ import annotations
 from typing import Any, NamedTuple
 
 import equinox as eqx
+import jax
 import jax.numpy as jnp
+import numpy as np
 from jaxtyping import Array, Float, Int
 
 import brainsim_ops as bo
 from brainsim.network._delays import (
     DelayState,
+    delay_steps_from_ms,
     deliver,
     init_delay,
     parse_delay,
@@ -51,10 +54,19 @@ class Projection(eqx.Module):
             weights are in nS for conductance outputs, pA for current outputs.
         kinetics: synaptic kinetics (default `Exponential(tau=5 ms)`).
         output: `Conductance(E)`, `Current()` or `NMDA(...)` (default `Conductance(E=0 mV)`).
-        delay_steps: delay in steps: an int (whole projection), one per presynaptic neuron, or
-            one per synapse (by the connectivity's synapse order). 0 = no delay.
-        delay_per: `"projection"`, `"pre"` or `"synapse"`; inferred from the shape of
-            `delay_steps` unless ambiguous.
+        delay: delay in ms (needs `dt`): a scalar (whole projection), one per presynaptic
+            neuron, or one per synapse (by the connectivity's synapse order). A spike emitted
+            at `t` reaches the synaptic variable at `t + delay` and the neuron from the next
+            step on, as in Brian2. Converted to `round(delay / dt)` steps by
+            `delay_rounding`.
+        dt: the time step (ms) the projection will run at; needed for `delay` in ms. Running
+            it at another `dt` raises, since the delay in steps would no longer match.
+        delay_rounding: `"exact"` (default): a delay must be a whole number of steps (to 1e-6
+            of a step), else a ValueError; `"nearest"`: round to the nearest step (Brian2).
+        delay_steps: the delay in steps instead of ms (an int or an array as for `delay`).
+            0 = no delay.
+        delay_per: `"projection"`, `"pre"` or `"synapse"`; inferred from the shape of the
+            delays unless ambiguous.
         stp: optional short-term plasticity: `TsodyksMarkram` (per presynaptic neuron), or a
             `brainsim.astro.TripartiteRelease` (per synapse, modulated by astrocytes; no delay).
         plasticity: optional long-term plasticity rule (`brainsim.plasticity.STDP`, ...).
@@ -64,7 +76,9 @@ class Projection(eqx.Module):
         >>> import jax, brainsim as bs, brainsim_ops as bo
         >>> conn = bo.fixed_prob(jax.random.key(1), 3200, 4000, 0.02, weight=0.6)
         >>> proj = bs.Projection("E", "I", conn, bs.synapses.Exponential(tau=5.0),
-        ...                      bs.synapses.Conductance(E=0.0), delay_steps=15)
+        ...                      bs.synapses.Conductance(E=0.0), delay=1.5, dt=0.1)
+        >>> int(proj.delay_steps)
+        15
     """
 
     pre: str = eqx.field(static=True)
@@ -77,6 +91,7 @@ class Projection(eqx.Module):
     plasticity: Any
     delay_per: str | None = eqx.field(static=True)
     max_delay: int = eqx.field(static=True)
+    dt: float | None = eqx.field(static=True)
     name: str = eqx.field(static=True)
 
     def __init__(
@@ -87,6 +102,9 @@ class Projection(eqx.Module):
         kinetics=None,
         output=None,
         *,
+        delay=None,
+        dt: float | None = None,
+        delay_rounding: str = "exact",
         delay_steps=0,
         delay_per: str | None = None,
         stp=None,
@@ -115,6 +133,14 @@ class Projection(eqx.Module):
         self.plasticity = plasticity
         self.name = name or f"{pre}->{post}"
         n_syn = conn.n_syn if hasattr(conn, "n_syn") else conn.n_pre * conn.n_post
+        self.dt = None if dt is None else float(dt)
+        if delay is not None:
+            if np.any(np.asarray(delay_steps) != 0):
+                raise ValueError(
+                    f"projection {self.name!r}: give the delay once, as `delay` (ms) or as "
+                    "`delay_steps`, not both."
+                )
+            delay_steps = delay_steps_from_ms(delay, dt, delay_rounding)
         mode, steps, max_delay = parse_delay(delay_steps, delay_per, conn.n_pre, n_syn)
         self.max_delay = max_delay
         if mode == "projection" and max_delay == 0:
@@ -130,6 +156,21 @@ class Projection(eqx.Module):
                     "delay; give `delay_steps=0`."
                 )
             self.stp = stp.bind(conn)
+
+    def _check_dt(self, dt) -> None:
+        """A projection whose delays were given in ms runs only at the `dt` they were
+        converted with (checked when `dt` is a concrete number)."""
+        if self.dt is None:
+            return
+        try:
+            value = float(dt)
+        except (TypeError, jax.errors.ConcretizationTypeError):
+            return
+        if abs(value - self.dt) > 1e-9 * self.dt:
+            raise ValueError(
+                f"projection {self.name!r} converted its delays (ms) to steps of dt = "
+                f"{self.dt:g} ms but runs at dt = {value:g} ms; build it with dt={value:g}."
+            )
 
     @property
     def synapse_release(self) -> bool:
@@ -177,6 +218,7 @@ class Projection(eqx.Module):
         """With plasticity, first update the weights from `pre_spikes` and `post_spikes` (and
         `modulator`); then deliver this step's presynaptic spikes and advance the kinetics by
         `dt` ms. `glia` is the gliotransmitter (µM per astrocyte) seen by a tripartite `stp`."""
+        self._check_dt(dt)
         weights, traces = state.weights, state.plasticity
         if self.plasticity is not None:
             if post_spikes is None:
