@@ -30,6 +30,7 @@ import brainsim_ops as bo
 from brainsim._validation import as_param, check_at_most, check_positive
 from brainsim.analysis import branching_factor
 from brainsim.plasticity import AstroSTDP
+from brainsim_ops import spatial
 
 DT = 1.0
 """The NALSM's time step (ms): every equation is a 1 ms Euler step."""
@@ -186,10 +187,12 @@ class Liquid(eqx.Module):
 
 
 def _class_edges(key, positions, members, C, lam, same: bool):
-    """Edges (global pre, global post) between two classes by `distance_prob`."""
+    """Edges (global pre, global post) between two classes: pairwise Bernoulli with the
+    Gaussian kernel `C exp(-(D / lam)²)` (σ = lam / √2) of `brainsim_ops.spatial`."""
     pre_idx, post_idx = members
-    conn = bo.distance_prob(key, positions[pre_idx], positions[post_idx], C, lam,
-                            allow_self_connections=not same)
+    rule = spatial.PairwiseBernoulli(spatial.Gaussian(sigma=lam / np.sqrt(2.0), amplitude=C))
+    conn = spatial.connect(key, positions[pre_idx], positions[post_idx], rule,
+                           allow_autapses=not same).conn
     rows = np.repeat(np.arange(len(pre_idx)), np.diff(np.asarray(conn.indptr)))
     return pre_idx[rows], post_idx[np.asarray(conn.indices)]
 
@@ -243,6 +246,10 @@ def build_liquid(key, n_input: int, *, grid=(10, 10, 10), excitatory_fraction: f
         if not 0.0 <= float(value) <= 1.0:
             raise ValueError(f"`{name}` must be in [0, 1], got {value!r}.")
     check_positive("weight", weight, allow_zero=True)
+    check_positive("lam", lam)
+    for name, value in (("C_EE", C_EE), ("C_EI", C_EI), ("C_IE", C_IE), ("C_II", C_II)):
+        check_positive(name, value, allow_zero=True)
+        check_at_most(name, value, 1.0)
     keys = jax.random.split(key, 7)
     order = np.asarray(jax.random.permutation(keys[0], n))
     n_exc = int(round(excitatory_fraction * n))

@@ -3,12 +3,14 @@
 Connectivity pytrees (:class:`CSR`, :class:`ELL`, :class:`Dense`) with reproducible builders,
 event-driven products (:func:`event_matvec`, :func:`matvec`, :func:`event_matmat`),
 delayed delivery into a ring buffer (:func:`event_scatter_delayed`, :func:`ring_pop`) and
-plasticity primitives (:func:`update_rows_on_events`, :func:`update_cols_on_events`).
+plasticity primitives (:func:`update_rows_on_events`, :func:`update_cols_on_events`);
+:mod:`brainsim_ops.spatial` builds distance-dependent connectivity between positioned neurons.
 On CPU the operators run native numba kernels called by XLA through its typed FFI (no Python
 per call); elsewhere, or with ``backend="jax"``, a pure-JAX implementation. All operators
 work under ``jit``, ``vmap`` and ``grad``.
 """
 
+from . import spatial
 from ._backend import get_backend, set_backend, use_backend
 from ._builders import (
     all_to_all,
@@ -47,6 +49,7 @@ __all__ = [
     "one_to_one",
     "ring_pop",
     "set_backend",
+    "spatial",
     "tripartite_bernoulli_with_pool",
     "update_cols_on_events",
     "update_rows_on_events",

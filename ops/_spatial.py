@@ -1,51 +1,17 @@
-"""Distance-dependent connectivity: neurons with positions, Gaussian connection probability.
+"""Distance-dependent connectivity of liquid state machines, and integer grid coordinates.
 
 ``P_ij = C exp(-(D_ij / lam)^2)`` with ``D_ij`` the Euclidean distance between presynaptic
-neuron ``i`` and postsynaptic neuron ``j`` (the rule of Maass, Natschläger & Markram 2002 for
-liquid state machines). Like the other builders, the structure is drawn on the host by a numba
-kernel from a 64-bit seed taken from the ``jax.random`` key, one splitmix64 stream per
-presynaptic row, so it depends only on the key and the arguments.
+neuron ``i`` and postsynaptic neuron ``j`` (the rule of Maass, Natschläger & Markram 2002):
+the pairwise Bernoulli rule of :mod:`brainsim_ops.spatial` with a Gaussian kernel of
+``sigma = lam / sqrt(2)``, no mask and no periodic boundary.
 """
 
 from __future__ import annotations
 
 import numpy as np
-from numba import njit
 
-from ._builders import _row_state, _seed, _uniform, _weights
 from ._connectivity import CSR
-from ._layout import layout_from_pre_major
-
-
-@njit(cache=True)
-def _distance_rows(seed, pre, post, c, inv_lam2, allow_self, indptr, out, fill):
-    """Row ``r`` keeps column ``j`` when a uniform draw ``u`` in (0, 1] has ``u <= P_rj``.
-
-    One draw per pair (also for the excluded diagonal), so the structure of every other pair
-    does not depend on ``allow_self``. First pass (``fill`` False) counts, second fills.
-    """
-    n_rows, n_cols, dims = pre.shape[0], post.shape[0], pre.shape[1]
-    total = 0
-    for r in range(n_rows):
-        if fill:
-            total = indptr[r]
-        else:
-            indptr[r] = total
-        state = _row_state(seed, r)
-        for j in range(n_cols):
-            d2 = 0.0
-            for k in range(dims):
-                diff = pre[r, k] - post[j, k]
-                d2 += diff * diff
-            state, u = _uniform(state)
-            if j == r and not allow_self:
-                continue
-            if u <= c * np.exp(-d2 * inv_lam2):
-                if fill:
-                    out[total] = j
-                total += 1
-    if not fill:
-        indptr[n_rows] = total
+from .spatial import Gaussian, PairwiseBernoulli, connect, free
 
 
 def _positions(value, name: str) -> np.ndarray:
@@ -79,7 +45,7 @@ def distance_prob(key, pre_positions, post_positions, C: float, lam: float, *, w
     ``D_ij`` is the Euclidean distance between the positions of presynaptic neuron ``i`` and
     postsynaptic neuron ``j`` (any number of dimensions ``d``). The cost is one distance and
     one random draw per pair, ``O(n_pre n_post)`` time and ``O(synapses)`` memory: fine up to
-    ~10^4 x 10^4 neurons.
+    ~10^4 x 10^4 neurons (use :func:`brainsim_ops.spatial.connect` with a mask beyond).
 
     Args:
         key: ``jax.random`` key (same key and arguments give the same structure).
@@ -116,17 +82,10 @@ def distance_prob(key, pre_positions, post_positions, C: float, lam: float, *, w
     lam_a = _real_scalar(lam)
     if lam_a is None or not np.isfinite(lam_a) or lam_a <= 0:
         raise ValueError(f"`lam` must be a finite length > 0, got {lam!r}.")
-    seed = _seed(key)
-    n_pre, n_post = pre.shape[0], post.shape[0]
-    args = (seed, pre, post, c, 1.0 / lam_a**2, bool(allow_self_connections))
-    indptr = np.zeros(n_pre + 1, np.int64)
-    _distance_rows(*args, indptr, np.zeros(0, np.int32), False)
-    if indptr[-1] > np.iinfo(np.int32).max:
-        raise ValueError("distance_prob: more than 2**31 - 1 synapses; split the projection.")
-    out = np.empty(int(indptr[-1]), np.int32)
-    _distance_rows(*args, indptr, out, True)
-    layout = layout_from_pre_major(indptr, out, np.zeros(0, np.int32), n_pre, n_post)
-    return CSR(layout=layout, weights=_weights(weight, (layout.n_syn,), per_synapse, dtype))
+    rule = PairwiseBernoulli(Gaussian(sigma=lam_a / np.sqrt(2.0), amplitude=c))
+    return connect(key, free(pre), free(post), rule,
+                   allow_autapses=bool(allow_self_connections), weights=weight,
+                   per_synapse=per_synapse, dtype=dtype).conn
 
 
 def grid_positions(shape) -> np.ndarray:
