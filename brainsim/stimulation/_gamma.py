@@ -33,11 +33,13 @@ class GammaProcess(Neuron):
     The inter-spike intervals are independent and gamma distributed with shape `k = shape` and
     mean `1 / rate`: density `p(s) = (kλ)^k s^(k-1) e^(-kλs) / (k-1)!`, coefficient of variation
     `1 / sqrt(k)` (`k = 1` is Poisson; larger `k` is more regular). An interval is the sum of
-    `k` exponential stages of rate `kλ`; each step draws the number of stages completed
-    (Poisson with mean `kλ dt`) and a spike is emitted when a stage `k` is completed, so the
-    intervals are exact up to the time grid (two spikes in one step merge into one). `init`
-    draws each train's stage uniformly, the stationary distribution, so the trains are
-    stationary from the first step. NEST: `gamma_sup_generator` with `n_proc = 1`.
+    `k` exponential stages of rate `kλ`; in each step a train completes its current stage with
+    probability `kλ dt` (as NEST's `gamma_sup_generator` draws stage transitions, there with
+    probability `1 - exp(-kλ dt)`) and emits a spike when it completes stage `k`. The mean
+    interval is `1 / λ` exactly; the squared CV is `(1 - kλ dt) / k`, the gamma law's `1 / k`
+    up to the time grid (keep `kλ dt` small). `init` draws each train's stage uniformly, the
+    stationary distribution, so the trains are stationary from the first step.
+    NEST: `gamma_sup_generator` with `n_proc = 1`.
 
     Args:
         rate: firing rate (Hz, >= 0), a scalar or one per neuron.
@@ -68,9 +70,11 @@ class GammaProcess(Neuron):
         return GammaState(key=key, phase=phase, spikes=jnp.zeros((n,), jnp.result_type(float)))
 
     def step(self, state: GammaState, inputs=None, *, t, dt):
-        """Advance the stages by this step's Poisson count; spike on completing an interval."""
+        """Complete a stage with probability `kλ dt`; spike on completing the last one."""
         key, draw = jax.random.split(state.key)
-        mean = jnp.broadcast_to(self.shape * self.rate * dt * 1e-3, state.phase.shape)
-        stages = state.phase + jax.random.poisson(draw, mean, dtype=jnp.int32)
-        spikes = (stages >= self.shape).astype(state.spikes.dtype)
+        dtype = state.spikes.dtype
+        p = jnp.clip(jnp.broadcast_to(self.shape * self.rate * dt * 1e-3, state.phase.shape), 0, 1)
+        advance = jax.random.uniform(draw, state.phase.shape, dtype) < p
+        stages = state.phase + advance.astype(jnp.int32)
+        spikes = (stages >= self.shape).astype(dtype)
         return GammaState(key=key, phase=stages % self.shape, spikes=spikes), spikes

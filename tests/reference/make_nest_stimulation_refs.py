@@ -130,8 +130,10 @@ def spikes() -> dict:
             out[f"{model}__psth"] = np.histogram(times, np.arange(0.0, duration + 0.5, 1.0))[0]
             out[f"{model}__counts"] = np.bincount(neurons, minlength=n).astype(np.int16)
         elif model == "gamma_sup_generator":
-            isis = np.concatenate([np.diff(np.sort(times[neurons == i])) for i in range(n)])
-            out[f"{model}__isi"] = isis[:3000].astype(np.float32)
+            # The first 15 intervals of each train: all intervals inside a window would favour
+            # short ones (a long one is more likely to cross the window's end).
+            isis = np.stack([np.diff(np.sort(times[neurons == i]))[:15] for i in range(n)])
+            out[f"{model}__isi"] = isis.ravel().astype(np.float32)
             out[f"{model}__counts"] = np.bincount(neurons, minlength=n).astype(np.int16)
         elif model == "mip_generator":
             bins = np.arange(0.0, duration + 0.5, 10.0)
