@@ -50,7 +50,7 @@ def compilation_cache(
 
     Example:
         >>> import brainsim as bs
-        >>> bs.compilation_cache(False)          # no cache for this process
+        >>> bs.compilation_cache(False)          # no cache for this process  # doctest: +SKIP
         >>> bs.compilation_cache()               # doctest: +SKIP
         PosixPath('/home/user/.cache/brainsim/jax')
     """
