@@ -24,6 +24,7 @@ MODULES = [
     "brainsim.datasets",
     "brainsim.nwb",
     "brainsim.fit",
+    "brainsim.analysis",
 ]
 
 
