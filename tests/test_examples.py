@@ -7,3 +7,7 @@ def test_single_neurons_example_writes_figure(run_example):
 
 def test_coba_example_prints_rates_and_writes_raster(run_example):
     assert "CV(ISI)" in run_example("coba", "--n", 1000, "--duration", 200)
+
+
+def test_stimulation_example_prints_epoch_rates_and_writes_figure(run_example):
+    assert "LIF rate" in run_example("stimulation", "--n", 50, "--duration", 400)
