@@ -15,7 +15,7 @@ Example:
     >>> c = spatial.connect(jax.random.key(0), layer, layer,
     ...                     spatial.PairwiseBernoulli(spatial.Gaussian(sigma=0.1, amplitude=0.6)),
     ...                     mask=spatial.Circular(0.3), allow_autapses=False)
-    >>> c.conn.n_pre, c.distance.max() <= 0.3
+    >>> c.conn.n_pre, bool(c.distance.max() <= 0.3)
     (1600, True)
 """
 

@@ -71,8 +71,8 @@ def _shared_region(pre: Layer, post: Layer) -> Layer:
         if not same:
             raise ValueError(
                 "periodic boundaries need both layers periodic with the same `extent` and "
-                f"`center`; got extent {tuple(pre.extent)} / {tuple(post.extent)}, center "
-                f"{tuple(pre.center)} / {tuple(post.center)}."
+                f"`center`; got extent {pre.extent.tolist()} / {post.extent.tolist()}, center "
+                f"{pre.center.tolist()} / {post.center.tolist()}."
             )
         return pre
     lower = np.minimum(pre.lower, post.lower)
@@ -187,7 +187,7 @@ def connect(key, pre, post, rule, *, mask=None, allow_autapses: bool = True,
         ...             PairwiseBernoulli(Gaussian(sigma=0.1, amplitude=0.5)),
         ...             mask=Circular(0.3), allow_autapses=False,
         ...             delays=Linear(intercept=1.0, slope=2.0))
-        >>> c.conn.n_pre, c.delay_steps(dt=0.1).min() >= 10
+        >>> c.conn.n_pre, int(c.delay_steps(dt=0.1).min()) >= 10
         (400, True)
 
     Reference: Senk et al. (2022), PLoS Comput. Biol. 18:e1010086 (the rules);

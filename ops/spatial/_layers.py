@@ -80,8 +80,9 @@ class Layer:
         if outside.any():
             i = int(np.flatnonzero(outside)[0])
             raise ValueError(
-                f"position {i} {tuple(pos[i])} lies outside the layer {tuple(lower)} .. "
-                f"{tuple(upper)} ({int(outside.sum())} positions outside); enlarge `extent` or "
+                f"position {i} {tuple(pos[i].tolist())} lies outside the layer "
+                f"{tuple(lower.tolist())} .. {tuple(upper.tolist())} ({int(outside.sum())} "
+                "positions outside); enlarge `extent` or "
                 "move `center`."
             )
         pos.setflags(write=False)
