@@ -11,3 +11,8 @@ def test_coba_example_prints_rates_and_writes_raster(run_example):
 
 def test_stimulation_example_prints_epoch_rates_and_writes_figure(run_example):
     assert "LIF rate" in run_example("stimulation", "--n", 50, "--duration", 400)
+
+
+def test_spatial_network_example_prints_connection_statistics_and_rates(run_example):
+    out = run_example("spatial_network", "--duration", 200)
+    assert "E -> E" in out and "mean in-degree" in out and "I:" in out
