@@ -11,24 +11,26 @@ fitted parameters (C, g_L, E_L, V_T, tau_w, a, b, V_r; Δ_T = 2 mV and V_peak = 
   through the simulation (surrogate gradients).
 - **brian2modelfitting** (`bench/fit_brian2modelfitting.py`, run by `--peer-python`, an
   interpreter with brian2modelfitting 0.4 and numpy < 2): the same equations in Brian, fitted by
-  Nevergrad's differential evolution for `--rounds` rounds of `--popsize` parameter sets with its
-  built-in metrics (`--metrics`): `gamma` (`SpikeFitter`, `GammaFactor`, Δ = 4 ms, rate
-  corrected) and/or `mse` (`TraceFitter`, `MSEMetric` on the whole voltage trace). Its box
-  bounds are brainsim's search ranges (`E_L`, `V_T`, `V_r` as the example gives them, the
-  others from their one-sided bounds: `b + (v - b)·[1/4, 4]` around the template's value `v`).
-  The peer writes the voltage and spike times of the held-out sweeps simulated by Brian with its
-  best parameters, and this script scores them.
+  Nevergrad's differential evolution, `--popsize` parameter sets a round, with its built-in
+  metrics (`--metrics`): `gamma` (`SpikeFitter`, `GammaFactor`, Δ = 4 ms, rate corrected)
+  and/or `mse` (`TraceFitter`, `MSEMetric` on the whole voltage trace). Its box bounds are
+  brainsim's search ranges (`E_L`, `V_T`, `V_r`, `a`, `b` as the example gives them, the others
+  `b + (v - b)·[1/4, 4]` from their lower bound `b` and the template's value `v`). Its best
+  parameters so far are kept after each of `--checkpoints` rounds; the peer simulates the
+  held-out sweeps with each and writes the voltages and spike times for this script to score.
 
 Both are scored by one implementation, `brainsim.fit.evaluate` (the peer's simulation played
 back through `Replay`): on the held-out sweeps from `t_start` on, the coincidence factor Γ
 (Δ = 4 ms), the spike-count error, the subthreshold RMSE (mV, spike windows masked) and
 `gamma_error = 1 - Γ + 2 |ΔN| / N_data` (brian2modelfitting's own error), each averaged over the
-two sweeps. The peer's best parameters are also simulated by brainsim (`held_out_in_brainsim`),
-which separates the fit from the integrators' differences. One JSON line per fit, then a
-`summary` line (`speedup`: the peer's `total_s` over brainsim's; `brainsim_not_worse`: brainsim's
-held-out `gamma_error` <= the peer's). Times: `fit_s` is the fitting call (compilation
-included; for Brian, its Cython cache may already hold the code), `total_s` runs from data
-loading to the held-out scores, imports excluded. Pin the run to one core:
+two sweeps. The peer's parameters are also simulated by brainsim (`held_out_in_brainsim`),
+which separates the fit from the two integrators' differences. Lines: brainsim's fit (`fit_s`
+and `cpu_s` for the first fit in the process, XLA compilation included; `warm_fit_s` for the
+same fit again, compiled code reused; `total_s` from data loading to the held-out scores),
+each peer fit with its checkpoints, and a `summary` per peer fit: the first checkpoint whose
+held-out `gamma_error` is at most brainsim's, and `speedup`, its `fit_s` over brainsim's
+first-fit `fit_s` (`>x` when no checkpoint gets there: x is then a lower bound). Pin the run to
+one core:
 
     taskset -c 0 python bench/fit.py --peer-python /path/to/venv-with-b2mf/bin/python
 """

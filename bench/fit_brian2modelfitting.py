@@ -25,16 +25,19 @@ Fit (`--metric`):
   included: the metric takes one weight per sample shared by all sweeps, so it cannot mask
   each sweep's spike windows as brainsim's loss does).
 
-Both use `NevergradOptimizer` (differential evolution by default) for `--rounds` rounds of
-`--popsize` parameter sets, each round one Brian run of `popsize × sweeps` neurons. The best
-parameters then drive the held-out sweeps (`fitter.generate` on a fitter built on them), and the
-script writes their voltage and spike times to `--out` for `bench/fit.py` to score. One JSON line:
-`fit_s` (the `fit` call: code generation, compilation when Brian's cache is cold, every round),
-`total_s` (from the start of `main`, imports excluded), `rounds`, `popsize`, `simulations`
-(`rounds × popsize` parameter sets, each over all training sweeps), the best training error and
-values, versions.
+Both use `NevergradOptimizer` (differential evolution by default) with `--popsize` parameter
+sets a round, each round one Brian run of `popsize × sweeps` neurons, until the last of
+`--checkpoints` (rounds). At each checkpoint the best parameters so far are kept; after the fit
+each set drives the held-out sweeps (`fitter.generate` on a fitter built on them) and the
+script writes their voltages `(checkpoints, T, sweeps)` (mV) and spike times
+`(checkpoints, sweeps, k)` (ms, `inf`-padded) to `--out` for `bench/fit.py` to score. One JSON
+line; per checkpoint: `rounds`, `simulations` (`rounds × popsize` parameter sets, each over
+all training sweeps), `fit_s` (wall time since the `fit` call began: code generation, Cython
+compilation when Brian's cache is cold, the rounds), `cpu_s` (CPU time of the process and its
+compiler children over the same span), the best training error and values; then `total_s`
+(from the end of the imports to the end), versions.
 
-    python bench/fit_brian2modelfitting.py --data sweeps.npz --out peer.npz --rounds 30
+    python bench/fit_brian2modelfitting.py --data sweeps.npz --out peer.npz --checkpoints 10 30
 """
 
 from __future__ import annotations
