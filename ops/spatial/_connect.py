@@ -29,8 +29,8 @@ class SpatialConnection(NamedTuple):
     """What :func:`connect` made: the connectivity, each synapse's distance and delay.
 
     Attributes:
-        conn: :class:`~brainsim_ops.CSR` (rows presynaptic, columns ascending in a row for
-            the Bernoulli rules); weights scalar or one per synapse.
+        conn: :class:`~brainsim_ops.CSR` (rows presynaptic, columns ascending in a row);
+            weights scalar or one per synapse.
         distance: distance of each synapse, shape ``(n_syn,)`` (length unit of the layers;
             the shortest one on a periodic layer), in the synapse order of ``conn``.
         delay: delay of each synapse in ms, shape ``(n_syn,)``, or None if none was given.
@@ -239,7 +239,7 @@ def connect(key, pre, post, rule, *, mask=None, allow_autapses: bool = True,
     distance = np.concatenate(dists) if dists else np.zeros(0)
     if pre_idx.shape[0] > np.iinfo(np.int32).max:
         raise ValueError("connect: more than 2**31 - 1 synapses; split the projection.")
-    order = np.argsort(pre_idx, kind="stable")
+    order = np.lexsort((post_idx, pre_idx))
     pre_idx, post_idx, distance = pre_idx[order], post_idx[order], distance[order]
     indptr = np.zeros(n_pre + 1, np.int64)
     np.cumsum(np.bincount(pre_idx, minlength=n_pre), out=indptr[1:])

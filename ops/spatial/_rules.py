@@ -5,6 +5,10 @@ the in-degree, the out-degree or the total number of synapses. ``p`` is a number
 kernel: the probability of each pair for the Bernoulli rule, and the relative weight with which
 a partner inside the mask is drawn for the others (as NEST's ``p`` for ``fixed_indegree``).
 The draws of a row use that row's own splitmix64 stream, so the result depends only on the key.
+A per-pair draw (Bernoulli; the sampling keys of distinct partners) is the stream's value at the
+partner's column index, ``u(r, j)`` — splitmix64 is a counter-based generator, so it is read
+directly — which makes the result independent of the order in which candidates are found, and
+a masked connection exactly the unmasked one with the pairs outside the mask removed.
 """
 
 from __future__ import annotations
@@ -14,7 +18,7 @@ from dataclasses import dataclass
 import numpy as np
 from numba import njit
 
-from .._builders import _row_state, _uniform
+from .._builders import _GOLDEN, _next, _row_state, _uniform
 from ._kernels import Kernel, _finite
 
 
@@ -125,16 +129,22 @@ class FixedTotalNumber:
 Rule = PairwiseBernoulli | FixedInDegree | FixedOutDegree | FixedTotalNumber
 
 
+@njit(cache=True, inline="always")
+def _uniform_at(row_state, j):
+    """Draw ``j`` (0-based) of the stream that starts at ``row_state``: uniform in (0, 1]."""
+    _, z = _next(row_state + np.uint64(j) * _GOLDEN)
+    return (np.float64(z >> np.uint64(11)) + 1.0) * (1.0 / 9007199254740992.0)
+
+
 @njit(cache=True)
 def bernoulli_keep(seed, r0, counts, cols, p, allow_autapses, keep):
-    """One uniform draw per candidate from its row's stream; keep it if ``u <= p``."""
+    """Keep candidate ``(r, j)`` if ``u(r, j) <= p``."""
     s = 0
     for i in range(counts.shape[0]):
         r = r0 + i
         state = _row_state(seed, r)
         for _ in range(counts[i]):
-            state, u = _uniform(state)
-            keep[s] = u <= p[s] and (allow_autapses or cols[s] != r)
+            keep[s] = _uniform_at(state, cols[s]) <= p[s] and (allow_autapses or cols[s] != r)
             s += 1
 
 
@@ -142,10 +152,10 @@ def bernoulli_keep(seed, r0, counts, cols, p, allow_autapses, keep):
 def weighted_draws(seed, r0, counts, cols, w, k, allow_autapses, allow_multapses, out):
     """``k[r]`` candidates of each row, drawn with probability proportional to ``w``.
 
-    With multapses, independent draws (inverse of the cumulative weights); without, the
-    weighted sampling without replacement of Efraimidis & Spirakis (2006): the ``k`` largest
-    ``log(u) / w``. Writes candidate indices to ``out``; returns the first row with too few
-    partners (``-1`` if none).
+    With multapses, independent draws (inverse of the cumulative weights over the candidates
+    in column order); without, the weighted sampling without replacement of Efraimidis &
+    Spirakis (2006): the ``k`` largest ``log(u(r, j)) / w``. Writes candidate indices to
+    ``out``; returns the first row with too few partners (``-1`` if none).
     """
     s = 0
     o = 0
@@ -161,21 +171,21 @@ def weighted_draws(seed, r0, counts, cols, w, k, allow_autapses, allow_multapses
         want = k[r]
         if want > 0:
             if allow_multapses:
-                cum = np.cumsum(weight)
+                order = np.argsort(cols[s:s + n], kind="mergesort")
+                cum = np.cumsum(weight[order])
                 if n == 0 or cum[n - 1] <= 0.0:
                     return r
                 for _ in range(want):
                     state, u = _uniform(state)
                     m = np.searchsorted(cum, (1.0 - u) * cum[n - 1], side="right")
-                    out[o] = s + min(m, n - 1)
+                    out[o] = s + order[min(m, n - 1)]
                     o += 1
             else:
                 key = np.full(n, -np.inf)
                 positive = 0
                 for m in range(n):
-                    state, u = _uniform(state)
                     if weight[m] > 0.0:
-                        key[m] = np.log(u) / weight[m]
+                        key[m] = np.log(_uniform_at(state, cols[s + m])) / weight[m]
                         positive += 1
                 if positive < want:
                     return r

@@ -1,11 +1,12 @@
 """Candidate search: for each row neuron, the column neurons inside the mask, with distances.
 
-The column neurons are sorted into a grid of cells about half the mask's width; a row neuron
-visits only the cells that overlap the mask's bounding box around it (wrapping around on a
-periodic layer) and tests each member exactly. Rows are processed in blocks whose candidates
+The column neurons are sorted into a grid of cells about a quarter of the mask's width; a row
+neuron visits only the cells that overlap the mask's bounding box around it (wrapping around on
+a periodic layer) and tests each member exactly. Rows are processed in blocks whose candidates
 fit a fixed buffer, so memory stays bounded whatever the number of pairs, and no dense
-``n_pre x n_post`` array is ever made. Within a row, candidates come in ascending column
-order, so the random draws that follow do not depend on the cell grid.
+``n_pre x n_post`` array is ever made. Within a row, candidates come cell by cell (ascending
+within a cell, all columns in order without a mask); the random draws that follow are tied to
+the column, not to this order.
 """
 
 from __future__ import annotations
@@ -95,10 +96,8 @@ def _gather(r0, rows, cols, lower, extent, periodic, n_cells, cell_size, cell_pt
                                 if kind == SHELL and (d2 < r_in2 or d2 > r_out2):
                                     continue
                                 out_cols[total] = j
+                                out_dist[total] = np.sqrt(d2)
                                 total += 1
-                out_cols[start:total] = np.sort(out_cols[start:total])
-                for s in range(start, total):
-                    out_dist[s] = _distance(rows[r], cols[out_cols[s]], extent, periodic)
         counts[r] = total - start
         r += 1
     return r, total

@@ -216,6 +216,19 @@ def test_result_does_not_depend_on_the_block_size(monkeypatch):
         np.testing.assert_array_equal(x.conn.indices, y.conn.indices)
 
 
+def test_a_mask_removes_exactly_the_pairs_outside_it():
+    """Each pair's draw is tied to the pair, so the masked Bernoulli connection is the unmasked
+    one restricted to the mask (this checks the cell search finds every pair inside)."""
+    layer = spatial.random(jax.random.key(16), 700, extent=(1.0, 1.0), periodic=True)
+    rule = spatial.PairwiseBernoulli(spatial.Gaussian(0.15, 0.8))
+    mask = spatial.Annulus(0.05, 0.3)
+    masked = spatial.connect(jax.random.key(17), layer, layer, rule, mask=mask)
+    full = spatial.connect(jax.random.key(17), layer, layer, rule)
+    inside = (full.distance >= 0.05) & (full.distance <= 0.3)
+    pre, post = _pairs(full)
+    np.testing.assert_array_equal(np.stack(_pairs(masked)), np.stack([pre[inside], post[inside]]))
+
+
 def test_periodic_layer_connects_across_the_edge_by_the_shortest_distance():
     layer = spatial.grid((10,), extent=(1.0,), periodic=True)   # x = 0.05, 0.15, ..., 0.95
     c = spatial.connect(jax.random.key(0), layer, layer, spatial.PairwiseBernoulli(1.0),
