@@ -2,6 +2,7 @@
 and the docstring examples."""
 
 import doctest
+import pathlib
 
 import jax
 import numpy as np
@@ -119,3 +120,10 @@ def test_docstring_examples_run(module):
     globs = {"jax": jax, "np": np, **{name: getattr(spatial, name) for name in spatial.__all__}}
     result = doctest.testmod(module, globs=globs, optionflags=doctest.NORMALIZE_WHITESPACE)
     assert result.attempted > 0 and result.failed == 0
+
+
+def test_every_public_name_has_an_entry_and_a_docstring_in_docs_spatial():
+    docs = (pathlib.Path(__file__).resolve().parents[2] / "docs" / "spatial.md").read_text()
+    for name in spatial.__all__:
+        assert f"::: brainsim_ops.spatial.{name}\n" in docs, name
+        assert getattr(spatial, name).__doc__.strip(), name
