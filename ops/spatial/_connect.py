@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import NamedTuple
 
 import numpy as np
+from jaxtyping import Float
 
 from .._builders import _seed, _weights
 from .._connectivity import CSR
@@ -37,8 +38,8 @@ class SpatialConnection(NamedTuple):
     """
 
     conn: CSR
-    distance: np.ndarray
-    delay: np.ndarray | None
+    distance: Float[np.ndarray, " n_syn"]
+    delay: Float[np.ndarray, " n_syn"] | None
 
     def delay_steps(self, dt: float) -> np.ndarray:
         """Per-synapse delays in steps of ``dt`` ms, for ``Projection(delay_steps=...)``.

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 import jax
 import jax.numpy as jnp
 import numpy as np
+from jaxtyping import Float
 
 from .._builders import _seed
 
@@ -57,9 +58,9 @@ class Layer:
         (2, 2)
     """
 
-    positions: np.ndarray
-    extent: np.ndarray
-    center: np.ndarray
+    positions: Float[np.ndarray, "n d"]
+    extent: Float[np.ndarray, " d"]
+    center: Float[np.ndarray, " d"]
     periodic: bool = False
 
     def __post_init__(self):

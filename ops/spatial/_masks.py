@@ -20,9 +20,13 @@ BOX, SHELL = 0, 1
 
 
 def _corner(value, name: str, dim: int) -> tuple[float, ...]:
-    arr = np.asarray(value, dtype=np.float64) if not isinstance(value, str) else None
-    if arr is None or arr.shape != (dim,) or not np.all(np.isfinite(arr)):
-        raise ValueError(f"`{name}` must be {dim} finite coordinates, got {value!r}.")
+    message = f"`{name}` must be {dim} finite coordinates, got {value!r}."
+    try:
+        arr = np.asarray(value, dtype=np.float64)
+    except (TypeError, ValueError) as error:
+        raise ValueError(message) from error
+    if arr.shape != (dim,) or not np.all(np.isfinite(arr)):
+        raise ValueError(message)
     return tuple(float(x) for x in arr)
 
 
