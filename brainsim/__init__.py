@@ -26,6 +26,7 @@ from brainsim._compilation_cache import compilation_cache, enable_by_default
 from brainsim._cores import use_cpu_cores
 from brainsim._result import RunResult, SpikeEvents
 from brainsim._run import run
+from brainsim._sweep import Grid, SweepResult, firing_statistics, grid, sweep
 from brainsim.network import Network, Projection
 
 __version__ = "0.1.0"
@@ -56,4 +57,9 @@ __all__ = [
     "Projection",
     "use_cpu_cores",
     "compilation_cache",
+    "sweep",
+    "grid",
+    "Grid",
+    "SweepResult",
+    "firing_statistics",
 ]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 
+import jax
 from jax._src import xla_bridge
 
 __all__ = ["use_cpu_cores"]
@@ -19,6 +20,11 @@ def use_cpu_cores(n: int) -> list[int]:
     COBA with 4000 neurons runs about 1.5x faster on one core than on two. Like Brian2's
     `openmp_threads` or NEST's `local_num_threads`, this is a per-process setting; it restricts
     the process's CPU affinity, which threads started later (numpy, numba) inherit.
+
+    It also gives JAX one CPU device per core (`jax.devices("cpu")`), so that independent work
+    can run side by side, one program per core: `brainsim.sweep` spreads its points over them.
+    A single simulation still runs on the first device. (A device count already set through
+    `XLA_FLAGS=--xla_force_host_platform_device_count` is left alone.)
 
     Args:
         n: number of cores (>= 1); the first `n` of the cores the process may use now.
@@ -45,4 +51,7 @@ def use_cpu_cores(n: int) -> list[int]:
         )
     allowed = sorted(os.sched_getaffinity(0))
     os.sched_setaffinity(0, allowed[:n])
-    return sorted(os.sched_getaffinity(0))
+    cores = sorted(os.sched_getaffinity(0))
+    if "xla_force_host_platform_device_count" not in os.environ.get("XLA_FLAGS", ""):
+        jax.config.update("jax_num_cpu_devices", len(cores))
+    return cores
