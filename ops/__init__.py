@@ -10,7 +10,7 @@ per call); elsewhere, or with ``backend="jax"``, a pure-JAX implementation. All 
 work under ``jit``, ``vmap`` and ``grad``.
 """
 
-from . import spatial
+from . import spatial as spatial
 from ._backend import get_backend, set_backend, use_backend
 from ._builders import (
     all_to_all,
@@ -49,7 +49,6 @@ __all__ = [
     "one_to_one",
     "ring_pop",
     "set_backend",
-    "spatial",
     "tripartite_bernoulli_with_pool",
     "update_cols_on_events",
     "update_rows_on_events",
