@@ -229,6 +229,17 @@ def test_a_mask_removes_exactly_the_pairs_outside_it():
     np.testing.assert_array_equal(np.stack(_pairs(masked)), np.stack([pre[inside], post[inside]]))
 
 
+@pytest.mark.parametrize("rule", [spatial.PairwiseBernoulli(1.0), spatial.FixedInDegree(1),
+                                  spatial.FixedOutDegree(1), spatial.FixedTotalNumber(50)])
+def test_every_rule_applies_the_mask_to_post_minus_pre(rule):
+    layer = spatial.grid((10, 1), extent=(1.0, 0.1), periodic=True)   # x = 0.05, 0.15, ...
+    c = spatial.connect(jax.random.key(0), layer, layer, rule,
+                        mask=spatial.Rectangular((0.05, -0.01), (0.25, 0.01)))
+    pre, post = _pairs(c)
+    shift = layer.displacement(layer.positions[pre], layer.positions[post])[:, 0]
+    assert c.conn.n_syn > 0 and np.all((shift > 0.05) & (shift < 0.25))
+
+
 def test_periodic_layer_connects_across_the_edge_by_the_shortest_distance():
     layer = spatial.grid((10,), extent=(1.0,), periodic=True)   # x = 0.05, 0.15, ..., 0.95
     c = spatial.connect(jax.random.key(0), layer, layer, spatial.PairwiseBernoulli(1.0),
