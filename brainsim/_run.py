@@ -116,15 +116,17 @@ def _make_advance(probes, every, dt, t0, check):
         step = _step_function(model)
         n_leaves = len(jax.tree.leaves(state))
         found = jnp.full((n_leaves,), -1, jnp.int32)
-        x0 = inputs_at(inputs, input_series, start, t0)
-        state0, out0 = jax.eval_shape(lambda s: step(s, x0, t=t0, dt=dt), state)
-        traces0 = [
-            jnp.zeros(shape.shape, shape.dtype)
-            for shape in (
-                jax.eval_shape(lambda s, o, p=p: read_probe(p, s, o), state0, out0)
-                for p in trace_probes
-            )
-        ]
+        traces0 = []
+        if trace_probes:  # their shapes need one more trace of the step
+            x0 = inputs_at(inputs, input_series, start, t0)
+            state0, out0 = jax.eval_shape(lambda s: step(s, x0, t=t0, dt=dt), state)
+            traces0 = [
+                jnp.zeros(shape.shape, shape.dtype)
+                for shape in (
+                    jax.eval_shape(lambda s, o, p=p: read_probe(p, s, o), state0, out0)
+                    for p in trace_probes
+                )
+            ]
 
         def step_at(carry, n):
             return one_step(model, inputs, input_series, carry, n, n_valid, spike_dtype)

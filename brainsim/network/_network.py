@@ -44,6 +44,17 @@ def _clock_steps(name: str, period, dt) -> int:
     return steps
 
 
+def _check_population_input(name: str, given, population_state) -> None:
+    """A current or `Drive` given for population `name` must fit its size (named if not)."""
+    v = getattr(population_state, "v", None)
+    if v is None or not (given is None or isinstance(given, Drive) or eqx.is_array_like(given)):
+        return
+    try:
+        as_drive(given, like=v)
+    except ValueError as error:
+        raise ValueError(f"population {name!r}: {error}") from None
+
+
 class Network(eqx.Module):
     """Populations of neurons connected by projections, stepped as one pure model.
 
@@ -188,6 +199,9 @@ class Network(eqx.Module):
                 f"`inputs['modulators']` names {sorted(set(modulators) - plastic)}, which are "
                 f"not plastic projections (plastic: {sorted(plastic)})."
             )
+
+        for name, given in inputs.items():
+            _check_population_input(name, given, state[name])
 
         def drive_of(name):
             total = inputs.get(name)

@@ -34,13 +34,35 @@ class Drive(NamedTuple):
         return self.I + self.g_E - self.g * v
 
 
-def as_drive(inputs) -> Drive:
-    """Interpret a step's `inputs`: `None` (no input), an array of currents (pA) or a `Drive`."""
+def as_drive(inputs, like: Array | None = None) -> Drive:
+    """Interpret a step's `inputs`: `None` (no input), an array of currents (pA) or a `Drive`.
+
+    With `like` (the population's membrane potential), each field must be a scalar or have a
+    shape that broadcasts to `like.shape` without enlarging it (one value per neuron);
+    otherwise a ValueError names the field, its shape and the population's size."""
     if inputs is None:
-        return Drive()
-    if isinstance(inputs, Drive):
-        return inputs
-    return Drive(I=inputs)
+        drive = Drive()
+    elif isinstance(inputs, Drive):
+        drive = inputs
+    else:
+        drive = Drive(I=inputs)
+    if like is not None:
+        for field, value in zip(Drive._fields, drive, strict=True):
+            _check_fits(field, jnp.shape(value), jnp.shape(like))
+    return drive
+
+
+def _check_fits(field: str, shape: tuple, population: tuple) -> None:
+    try:
+        fits = jnp.broadcast_shapes(shape, population) == population
+    except ValueError:
+        fits = False
+    if not fits:
+        what = "`inputs`" if field == "I" else f"`inputs` (Drive.{field})"
+        raise ValueError(
+            f"{what} of shape {shape} does not fit a population of shape {population}: give a "
+            f"scalar or one value per neuron (shape {population})."
+        )
 
 
 class Neuron(eqx.Module):

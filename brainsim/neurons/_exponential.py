@@ -87,7 +87,7 @@ class ExpIF(Neuron):
 
     def step(self, state: LIFState, inputs=None, *, t, dt):
         """Advance by `dt` ms with input current `inputs` (pA array or `Drive`)."""
-        drive = as_drive(inputs)
+        drive = as_drive(inputs, like=state.v)
 
         def dv_dt(t, v):
             leak = -(v - self.v_rest)
@@ -199,7 +199,7 @@ class AdEx(Neuron):
 
     def step(self, state: AdExState, inputs=None, *, t, dt):
         """Advance by `dt` ms with input current `inputs` (pA array or `Drive`)."""
-        drive = as_drive(inputs)
+        drive = as_drive(inputs, like=state.v)
 
         def derivatives(t, y):
             v, w = y

@@ -74,7 +74,7 @@ class _HHBase(Neuron):
 
     def step(self, state: HHState, inputs=None, *, t, dt):
         """Advance by `dt` ms with input current `inputs` (pA array or `Drive`)."""
-        drive = as_drive(inputs)
+        drive = as_drive(inputs, like=state.v)
 
         def derivatives(t, y):
             v, m, h, n = y

@@ -91,7 +91,7 @@ class Izhikevich(Neuron):
 
     def step(self, state: IzhikevichState, inputs=None, *, t, dt):
         """Advance by `dt` ms with the (dimensionless) input current `inputs`."""
-        drive = as_drive(inputs)
+        drive = as_drive(inputs, like=state.v)
 
         def derivatives(t, y):
             v, u = y

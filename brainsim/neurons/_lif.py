@@ -130,7 +130,7 @@ class LIF(Neuron):
 
     def step(self, state: LIFState, inputs=None, *, t, dt) -> tuple[LIFState, Float[Array, " n"]]:
         """Advance by `dt` ms with input current `inputs` (pA array or `Drive`)."""
-        drive = as_drive(inputs)
+        drive = as_drive(inputs, like=state.v)
 
         def dv_dt(t, v):
             return (-(v - self.v_rest) + self.R * drive.current(v)) / self.tau_m
@@ -186,7 +186,7 @@ class ALIF(LIF):
 
     def step(self, state: ALIFState, inputs=None, *, t, dt):
         """Advance by `dt` ms with input current `inputs` (pA array or `Drive`)."""
-        drive = as_drive(inputs)
+        drive = as_drive(inputs, like=state.v)
 
         def dv_dt(t, v):
             return (-(v - self.v_rest) + self.R * drive.current(v)) / self.tau_m

@@ -211,3 +211,12 @@ def test_network_rejects_unknown_or_mismatched_populations():
     net = bs.Network({"A": (QUIET, 3)})
     with pytest.raises(KeyError, match="unknown populations"):
         net.step(net.init(), {"B": 1.0}, t=0.0, dt=DT)
+
+
+def test_an_input_of_the_wrong_size_names_its_population():
+    conn = bo.from_edges([0], [0], 1.0, n_pre=3, n_post=5)
+    net = bs.Network({"E": (LIF(), 3), "I": (LIF(), 5)},
+                     [bs.Projection("E", "I", conn, Exponential(), Current())])
+    with pytest.raises(ValueError, match=r"population 'I': `inputs` of shape \(3,\) does not fit"):
+        bs.run(net, net.init(), inputs={"E": jnp.ones(3), "I": jnp.ones(3)}, steps=2, dt=DT,
+               record=["E.spikes"])

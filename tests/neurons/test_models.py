@@ -303,3 +303,18 @@ def test_izhikevich_half_steps_follow_the_published_network_code(x64):
     assert spikes == expected
     assert float(state.v[0]) == pytest.approx(v, abs=1e-9)
     assert float(state.u[0]) == pytest.approx(u, abs=1e-9)
+
+
+@pytest.mark.parametrize("name", NAMES)
+@pytest.mark.parametrize(
+    "inputs, match",
+    [
+        (np.ones(7), r"`inputs` of shape \(7,\) does not fit a population of shape \(10,\)"),
+        (np.ones((2, 10)), r"`inputs` of shape \(2, 10\)"),
+        (bs.neurons.Drive(g=np.ones(3)), r"`inputs` \(Drive.g\) of shape \(3,\)"),
+    ],
+)
+def test_inputs_of_the_wrong_size_are_named(name, inputs, match):
+    model = CASES[name].make()
+    with pytest.raises(ValueError, match=match):
+        bs.run(model, model.init(10), inputs=inputs, steps=2, dt=CASES[name].dt)
