@@ -3,7 +3,10 @@
 In-degree is held at 80 as the networks grow; compile and run time are reported separately,
 with firing rates so that a silent (or exploding) network cannot look fast. Every measurement
 runs in a fresh process pinned to `--cores` cores (brainsim at 1 and 2 cores by default; the
-peers with one thread, as in the issue). Peers run in the same invocation when importable by
+peers with one thread, as in the issue). brainsim is measured twice per setting, each time in a
+new process: `"compile_cache": "cold"` with an empty persistent compilation cache, then
+`"warm"` with the cache the first process filled (what a user sees from the second run of a
+script on). Peers run in the same invocation when importable by
 `--peer-python` (default: this interpreter; `pip install brainsim[bench]`): Brian2
 (cpp_standalone, one thread), BrainPy and NEST; a peer that is not installed gets a `skipped`
 line.
@@ -386,7 +389,9 @@ def _importable(python: str, module: str) -> bool:
     return probe.returncode == 0
 
 
-def _measure(python, simulator, model, n, cores, args) -> None:
+def _measure(python, simulator, model, n, cores, args, cache: str | None = None) -> None:
+    """One measurement in a fresh process; for brainsim, `cache` names the compilation cache
+    (`"cold"`: a new empty directory, `"warm"`: the one the cold process filled)."""
     command = [
         python,
         __file__,
@@ -404,6 +409,8 @@ def _measure(python, simulator, model, n, cores, args) -> None:
         str(args.dt),
     ]
     env = dict(os.environ, OMP_NUM_THREADS=str(cores))
+    if cache is not None:
+        env["BRAINSIM_COMPILATION_CACHE"] = args.cache_dir
     try:
         done = subprocess.run(
             command, capture_output=True, text=True, timeout=args.timeout, env=env
@@ -419,7 +426,10 @@ def _measure(python, simulator, model, n, cores, args) -> None:
         return
     lines = [line for line in done.stdout.splitlines() if line.startswith("{")]
     for line in lines:
-        print(line, flush=True)
+        fields = json.loads(line)
+        if cache is not None:
+            fields["compile_cache"] = cache
+        print(json.dumps(fields), flush=True)
     if done.returncode != 0 or not lines:
         errors = [line for line in done.stderr.splitlines() if "Error" in line]
         reason = (errors or done.stderr.strip().splitlines() or ["no output"])[-1]
@@ -460,7 +470,9 @@ def main() -> None:
             for simulator in args.simulators:
                 if simulator == "brainsim":
                     for cores in args.cores:
-                        _measure(sys.executable, simulator, model, n, cores, args)
+                        with tempfile.TemporaryDirectory() as args.cache_dir:
+                            for cache in ("cold", "warm"):
+                                _measure(sys.executable, simulator, model, n, cores, args, cache)
                 elif peers[simulator]:
                     _measure(args.peer_python, simulator, model, n, args.cores[0], args)
                 else:
