@@ -3,6 +3,7 @@
 import doctest
 import importlib
 import pathlib
+import pkgutil
 
 import pytest
 
@@ -25,6 +26,7 @@ MODULES = [
     "brainsim.nwb",
     "brainsim.fit",
     "brainsim.analysis",
+    "brainsim.stimulation",
 ]
 
 
@@ -77,68 +79,16 @@ def test_every_public_name_has_a_docs_entry_and_docstring(module_name):
         assert obj.__doc__ and obj.__doc__.strip(), f"{qualified} has no docstring"
 
 
-@pytest.mark.parametrize(
-    "module_name",
-    [
-        "brainsim.surrogate",
-        "brainsim.integrators",
-        "brainsim._run",
-        "brainsim.neurons._lif",
-        "brainsim.neurons._exponential",
-        "brainsim.neurons._izhikevich",
-        "brainsim.neurons._hodgkin_huxley",
-        "brainsim.neurons._sources",
-        "brainsim.synapses._kinetics",
-        "brainsim.synapses._outputs",
-        "brainsim.synapses._short_term",
-        "brainsim.benchmarks",
-        "brainsim.network._network",
-        "brainsim._cores",
-        "brainsim.train._readout",
-        "brainsim.train._losses",
-        "brainsim.train._parameters",
-        "brainsim.train._layers",
-        "brainsim.train._online",
-        "brainsim.train._delays",
-        "brainsim.train._tasks",
-        "brainsim.train._motion",
-        "brainsim.astro._gchi",
-        "brainsim.astro._gap_junctions",
-        "brainsim.astro._tripartite",
-        "brainsim.astro._lr1994",
-        "brainsim.astro._sic",
-        "brainsim.neurons._aeif_astro",
-        "brainsim.train._projection",
-        "brainsim.train._rate",
-        "brainsim.continual._metrics",
-        "brainsim.continual._ewc",
-        "brainsim.continual._gpm",
-        "brainsim.continual._tasks",
-        "brainsim.continual._harness",
-        "brainsim.datasets._idrest",
-        "brainsim.datasets._recording",
-        "brainsim.datasets._spikes",
-        "brainsim.datasets._steps",
-        "brainsim.nwb",
-        "brainsim.fit._spike_data",
-        "brainsim.fit._trace",
-        "brainsim.fit._spike_losses",
-        "brainsim.fit._latency",
-        "brainsim.fit._weighted_sum",
-        "brainsim.fit._coincidence",
-        "brainsim.fit._victor_purpura",
-        "brainsim.fit._bounds",
-        "brainsim.fit._default_bounds",
-        "brainsim.fit._parametrize",
-        "brainsim.fit._sweeps",
-        "brainsim.fit._simulate",
-        "brainsim.fit._recording_loss",
-        "brainsim.fit._search",
-        "brainsim.fit._evaluate",
-        "brainsim.fit._result",
-        "brainsim.fit._fitter",
-    ],
-)
+def _all_modules():
+    """Every module of brainsim, so that no docstring example goes unrun (brainsim_ops's
+    examples are checked by tests/ops)."""
+    import brainsim
+
+    found = pkgutil.walk_packages(brainsim.__path__, prefix="brainsim.")
+    return ["brainsim"] + sorted(info.name for info in found)
+
+
+@pytest.mark.parametrize("module_name", _all_modules())
 def test_docstring_examples_run(module_name):
     module = importlib.import_module(module_name)
     result = doctest.testmod(module, optionflags=doctest.ELLIPSIS | doctest.NORMALIZE_WHITESPACE)
