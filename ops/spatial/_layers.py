@@ -186,7 +186,7 @@ def free(positions, *, extent=None, center=None, periodic: bool = False) -> Laye
     """A layer from given coordinates (NEST ``spatial.free``).
 
     Without ``extent`` the region is the bounding box of the positions (grown by 1 % so that
-    no neuron sits on its edge; at least 1 length unit wide on a flat axis), as NEST does.
+    no neuron sits on its edge; 1 length unit wide on a flat axis), as NEST does.
 
     Args:
         positions: coordinates, shape ``(n, d)`` (length unit).
@@ -202,17 +202,16 @@ def free(positions, *, extent=None, center=None, periodic: bool = False) -> Laye
         pos = np.asarray(positions, dtype=np.float64)
     except (TypeError, ValueError) as error:
         raise TypeError("`positions` must be a real (n, d) array of coordinates.") from error
-    if pos.ndim != 2 or pos.shape[0] == 0:
-        raise ValueError(f"`positions` must have shape (n, d) with n >= 1, got {pos.shape}.")
+    if pos.ndim != 2:
+        raise ValueError(f"`positions` must have shape (n, d), got {pos.shape}.")
     if not np.all(np.isfinite(pos)):
         raise ValueError("`positions` must hold finite coordinates.")
+    lo, hi = (pos.min(0), pos.max(0)) if pos.shape[0] else (np.zeros(pos.shape[1]),) * 2
     if extent is None:
         if periodic:
             raise ValueError("a periodic layer needs its `extent` (the period on each axis).")
-        lo, hi = pos.min(0), pos.max(0)
         width = hi - lo
         extent = np.where(width > 0, 1.01 * width, 1.0)
-        center = (lo + hi) / 2 if center is None else center
-    elif center is None:
-        center = (pos.min(0) + pos.max(0)) / 2
+    if center is None:
+        center = (lo + hi) / 2
     return Layer(pos, extent, center, periodic)

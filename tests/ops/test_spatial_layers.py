@@ -11,6 +11,9 @@ import pytest
 from brainsim_ops import spatial
 from brainsim_ops.spatial import _connect, _delays, _kernels, _layers, _masks, _rules
 
+LAYER = spatial.grid((10, 10), extent=(1.0, 1.0), periodic=True)
+KEY = jax.random.key(0)
+
 
 def test_grid_puts_neurons_at_cell_centers_in_c_order():
     layer = spatial.grid((2, 3), extent=(2.0, 3.0), center=(0.0, 0.0))
@@ -32,6 +35,17 @@ def test_free_layer_defaults_to_the_bounding_box():
     layer = spatial.free([[0.0, 1.0], [2.0, 3.0]])
     np.testing.assert_allclose(layer.center, [1.0, 2.0])
     np.testing.assert_allclose(layer.extent, [2.02, 2.02])
+
+
+def test_empty_populations_give_empty_connections():
+    none = np.zeros((0, 2))
+    some = spatial.grid((3, 3))
+    for rule in (spatial.PairwiseBernoulli(0.5), spatial.FixedOutDegree(2),
+                 spatial.FixedTotalNumber(0)):
+        c = spatial.connect(KEY, none, some, rule)
+        assert (c.conn.n_pre, c.conn.n_post, c.conn.n_syn) == (0, 9, 0)
+    with pytest.raises(ValueError, match="fewer than 2"):
+        spatial.connect(KEY, none, some, spatial.FixedInDegree(2))
 
 
 def test_periodic_displacement_is_the_shortest_one():
@@ -67,10 +81,6 @@ def test_kernels_take_their_published_form():
 def test_bad_layers_kernels_masks_and_rules_are_named(make, match):
     with pytest.raises(ValueError, match=match):
         make()
-
-
-LAYER = spatial.grid((10, 10), extent=(1.0, 1.0), periodic=True)
-KEY = jax.random.key(0)
 
 
 @pytest.mark.parametrize(("kwargs", "error", "match"), [
