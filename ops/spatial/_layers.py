@@ -160,6 +160,9 @@ def random(key, n: int, *, extent, center=None, periodic: bool = False) -> Layer
     """``n`` neurons placed independently and uniformly in the region (NEST ``spatial.free``
     with ``nest.random.uniform`` positions).
 
+    The uniform numbers are drawn in float32 by ``jax.random.uniform``, so the positions are
+    the same with and without ``jax_enable_x64``.
+
     Args:
         key: ``jax.random`` key (same key, same positions).
         n: number of neurons.
