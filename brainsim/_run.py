@@ -238,15 +238,7 @@ def run(
             f"`checkpoint_every` must be a positive int and a multiple of `every` ({every}), "
             f"got {checkpoint_every!r}."
         )
-    if inputs is not None and input_series is not None:
-        raise ValueError("give either `inputs` or `input_series`, not both.")
-    if input_series is not None:
-        for leaf in jax.tree.leaves(input_series):
-            if jnp.ndim(leaf) == 0 or jnp.shape(leaf)[0] < steps:
-                raise ValueError(
-                    f"`input_series` needs a leading time axis of at least {steps} steps, "
-                    f"got an array of shape {jnp.shape(leaf)}."
-                )
+    _check_inputs(inputs, input_series, steps)
     probes = parse_record(record)
     traced = _has_tracer((model, state, inputs, input_series))
     if stream is None:
@@ -273,6 +265,18 @@ def run(
         progress,
         check_finite,
     )
+
+
+def _check_inputs(inputs, input_series, steps: int) -> None:
+    if inputs is not None and input_series is not None:
+        raise ValueError("give either `inputs` or `input_series`, not both.")
+    if input_series is not None:
+        for leaf in jax.tree.leaves(input_series):
+            if jnp.ndim(leaf) == 0 or jnp.shape(leaf)[0] < steps:
+                raise ValueError(
+                    f"`input_series` needs a leading time axis of at least {steps} steps, "
+                    f"got an array of shape {jnp.shape(leaf)}."
+                )
 
 
 def _number_of_steps(duration, steps, dt) -> int:
@@ -416,6 +420,55 @@ def _unpack_events(packed: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return rows[which], byte_cols[which] * 8 + bit
 
 
+def _chunk_program(advance, arguments, state, probes, every, dt, check, chunk_steps, steps):
+    """The chunk size (steps) and the compiled `advance_chunk(arguments, state, start, n_valid,
+    t0)` that runs one chunk from the global step `start`, recording spikes bit-packed; also
+    the width of each spike recording."""
+    bound = functools.partial(advance, *arguments)
+    structure = _structure_key(probes, every, (arguments, state))
+    per_group, spike_sizes = _recording_layout(bound, state, structure)
+    chunk = _chunk_size(per_group, every, steps, chunk_steps)
+    key = (_probe_key(probes), every, float(dt), check, chunk)
+    advance_chunk = _compiled_chunks.get(key)
+    if advance_chunk is None:
+
+        @eqx.filter_jit
+        def advance_chunk(arguments, state, start, n_valid, t0):
+            # t0 is traced, so that continuing a run from its end time reuses this program.
+            advance_from, _, _ = _make_advance(probes, every, dt, t0, check)
+            return advance_from(*arguments, state, start, chunk // every, n_valid, _PACKED)
+
+        _remember(_compiled_chunks, key, advance_chunk)
+    return chunk, advance_chunk, spike_sizes
+
+
+def _stream_chunks(
+    advance_chunk, arguments, state, chunk, every, dt, t0, check, leaf_names, start, steps
+):
+    """Run steps `start..steps` (global step indices) chunk by chunk; yield after each chunk
+    `(done, state, spikes, traces)`: the steps done so far, the state, per spike probe the
+    global step index and neuron of each event, and per trace probe its samples."""
+    start_time = jnp.asarray(t0, jnp.result_type(float))
+    done = start
+    while done < steps:
+        n_here = min(chunk, steps - done)
+        # A full chunk runs unmasked; only a shorter last one masks the steps past the end
+        # (a second compiled program, made only when the run needs it).
+        n_valid = None if n_here == chunk else jnp.int32(steps)
+        state, spikes, traces, found = advance_chunk(
+            arguments, state, jnp.int32(done), n_valid, start_time
+        )
+        events = []
+        for s in spikes:
+            times, neurons = _unpack_events(np.asarray(s[:n_here]))
+            events.append((times + done, neurons))
+        samples = [np.asarray(x[: n_here // every]) for x in traces]
+        if check:
+            _raise_if_nonfinite(np.asarray(found), leaf_names, dt, t0)
+        done += n_here
+        yield done, state, events, samples
+
+
 def _run_streaming(
     advance,
     arguments,
@@ -430,47 +483,23 @@ def _run_streaming(
     progress,
     check,
 ):
-    bound = functools.partial(advance, *arguments)
     probes = spike_probes + trace_probes
-    structure = _structure_key(probes, every, (arguments, state))
-    per_group, spike_sizes = _recording_layout(bound, state, structure)
-    chunk = _chunk_size(per_group, every, steps, chunk_steps)
-    leaf_names = _leaf_names(state)
-    key = (_probe_key(probes), every, float(dt), check, chunk)
-    advance_chunk = _compiled_chunks.get(key)
-    if advance_chunk is None:
-
-        @eqx.filter_jit
-        def advance_chunk(arguments, state, start, n_valid, t0):
-            # t0 is traced, so that continuing a run from its end time reuses this program.
-            advance_from, _, _ = _make_advance(probes, every, dt, t0, check)
-            return advance_from(*arguments, state, start, chunk // every, n_valid, _PACKED)
-
-        _remember(_compiled_chunks, key, advance_chunk)
-
-    start_time = jnp.asarray(t0, jnp.result_type(float))
+    chunk, advance_chunk, spike_sizes = _chunk_program(
+        advance, arguments, state, probes, every, dt, check, chunk_steps, steps
+    )
     spike_chunks: list[list] = [[] for _ in spike_probes]
     trace_chunks: list[list] = [[] for _ in trace_probes]
     bar = None
     began = time.perf_counter()
-    done = 0
-    while done < steps:
-        n_here = min(chunk, steps - done)
-        # A full chunk runs unmasked; only a shorter last one masks the steps past the end
-        # (a second compiled program, made only when the run needs it).
-        n_valid = None if n_here == chunk else jnp.int32(steps)
-        state, spikes, traces, found = advance_chunk(
-            arguments, state, jnp.int32(done), n_valid, start_time
-        )
-        full_groups = n_here // every
-        for store, s in zip(spike_chunks, spikes, strict=True):
-            times, neurons = _unpack_events(np.asarray(s[:n_here]))
-            store.append((times + done, neurons))
-        for store, x in zip(trace_chunks, traces, strict=True):
-            store.append(np.asarray(x[:full_groups]))
-        if check:
-            _raise_if_nonfinite(np.asarray(found), leaf_names, dt, t0)
-        done += n_here
+    chunks = _stream_chunks(
+        advance_chunk, arguments, state, chunk, every, dt, t0, check, _leaf_names(state), 0, steps
+    )
+    for done, latest, events, samples in chunks:
+        state = latest
+        for store, e in zip(spike_chunks, events, strict=True):
+            store.append(e)
+        for store, x in zip(trace_chunks, samples, strict=True):
+            store.append(x)
         bar = _update_progress(bar, progress, began, done, steps)
     if bar is not None:
         bar.close()
