@@ -56,8 +56,11 @@ def _gather(r0, rows, cols, lower, extent, periodic, n_cells, cell_size, cell_pt
         else:
             empty = False
             for a in range(3):
-                lo = rows[r, a] + min(sign * m_lo[a], sign * m_hi[a]) - lower[a]
-                hi = rows[r, a] + max(sign * m_lo[a], sign * m_hi[a]) - lower[a]
+                # widened by 1e-9 of the extent: a partner exactly on the mask's edge is never
+                # lost to rounding in its cell index (the exact test below decides)
+                slack = 1e-9 * extent[a]
+                lo = rows[r, a] + min(sign * m_lo[a], sign * m_hi[a]) - lower[a] - slack
+                hi = rows[r, a] + max(sign * m_lo[a], sign * m_hi[a]) - lower[a] + slack
                 first = np.int64(np.floor(lo / cell_size[a]))
                 last = np.int64(np.floor(hi / cell_size[a]))
                 if periodic:

@@ -240,6 +240,16 @@ def test_every_rule_applies_the_mask_to_post_minus_pre(rule):
     assert c.conn.n_syn > 0 and np.all((shift > 0.05) & (shift < 0.25))
 
 
+@pytest.mark.parametrize("mask", [spatial.Circular(0.25),
+                                  spatial.Rectangular((-0.25, -0.125), (0.25, 0.125))])
+def test_partners_exactly_on_the_mask_edge_are_inside(mask):
+    layer = spatial.grid((8, 8), extent=(1.0, 1.0), periodic=True)   # spacing 0.125
+    c = spatial.connect(jax.random.key(0), layer, layer, spatial.PairwiseBernoulli(1.0),
+                        mask=mask)
+    expected = 13 if isinstance(mask, spatial.Circular) else 15   # self included
+    assert np.all(np.diff(np.asarray(c.conn.indptr)) == expected)
+
+
 def test_periodic_layer_connects_across_the_edge_by_the_shortest_distance():
     layer = spatial.grid((10,), extent=(1.0,), periodic=True)   # x = 0.05, 0.15, ..., 0.95
     c = spatial.connect(jax.random.key(0), layer, layer, spatial.PairwiseBernoulli(1.0),
