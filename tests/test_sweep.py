@@ -54,14 +54,19 @@ def test_sweep_equals_a_python_loop_and_drops_the_padding_of_the_last_chunk():
     np.testing.assert_array_equal(result.params["a"], a)
 
 
-def test_a_memory_budget_below_the_whole_sweep_gives_equal_smaller_chunks():
-    def big(x):
-        return {"filled": jnp.full(1_000_000, x)}  # 4 MB per point
+def test_points_per_call_keep_the_working_memory_near_the_cache_size_and_the_budget():
+    def sized(x):
+        return {"filled": jnp.full(10_000, x)}  # 40 kB per point
 
     x = np.arange(10.0)
-    result = bs.sweep(big, {"x": x}, memory_budget=10_000_000, progress=False)
-    assert result.chunk_size == 2  # 5 equal calls of 8 MB
-    np.testing.assert_array_equal(result["filled"][:, -1], x)
+    by_cache = bs.sweep(sized, {"x": x}, devices=1, progress=False)
+    assert by_cache.chunk_size == 5  # 6 would fit 256 kB; 2 equal calls of 5
+    by_budget = bs.sweep(sized, {"x": x}, devices=1, memory_budget=100_000, progress=False)
+    assert by_budget.chunk_size == 2  # 5 equal calls of 80 kB
+    big = bs.sweep(lambda x: jnp.full(1_000_000, x), {"x": x}, devices=1, progress=False)
+    assert big.chunk_size == 1  # 4 MB per point: one at a time
+    for result in (by_cache, by_budget):
+        np.testing.assert_array_equal(result["filled"][:, -1], x)
 
 
 def test_outputs_reshape_onto_the_grid_and_convert_to_pandas():

@@ -21,6 +21,11 @@ from brainsim._sweep._result import SweepResult
 __all__ = ["sweep"]
 
 _DEFAULT_BUDGET = 2**30
+# Points per device per call are chosen so that their working memory stays about this size:
+# vmapping more points of a network onto one core saves no time per point (each point's step
+# is already a pass over arrays of its own) and, once they spill out of the core's cache,
+# costs time (COBA with 4000 neurons: ~260 kB per point).
+_CACHE_BYTES = 2**18
 _AXIS = "points"
 _MAX_CACHED = 16
 _programs: dict = {}
@@ -177,9 +182,11 @@ def sweep(
     its compilation. The last chunk is padded with copies of the first point; the padding is
     dropped from the results.
 
-    Chunk size: `chunk_size` points per device if given; else all points at once if the
-    compiled program's memory (its temporaries and outputs, measured by XLA) fits
-    `memory_budget` bytes per device, otherwise as many per call as fit (equal calls).
+    Chunk size: `chunk_size` points per device if given; else from the memory of the program
+    compiled for one point per device (its temporaries and outputs, measured by XLA): as many
+    points per device as keep that memory near 256 kB (a core's cache), within
+    `memory_budget`, in equal calls. Small models (a neuron, a small network) so get many
+    points per call, large networks one or two (more would only slow each point down).
 
     Args:
         fn: `fn(*args, **point) -> array | dict[str, array]`, traceable by JAX.
@@ -187,7 +194,7 @@ def sweep(
             `{name: values}` with one value per point for every name (a list of parameter
             sets). Values are in the parameters' own units.
         *args: shared arguments of `fn` (pytrees; their arrays are replicated on the devices).
-        chunk_size: points per device per call (default: from `memory_budget`).
+        chunk_size: points per device per call (default: chosen as above).
         memory_budget: bytes per device a call may use (default 1 GiB).
         devices: the devices to use: a count (the first local devices) or a list of devices;
             default all local devices.
@@ -244,13 +251,14 @@ def sweep(
         return jax.device_put({name: v[index] for name, v in values.items()}, spread)
 
     began = time.perf_counter()
-    per_device, n_calls = _chunks(n_points, n_devices, chunk_size or n_points)
+    per_device, n_calls = _chunks(n_points, n_devices, chunk_size or 1)
     executable = _compile(program, chunk_of(np.zeros(per_device * n_devices, int)), dynamic)
-    in_use = _bytes_in_use(executable)
-    if chunk_size is None and in_use is not None and in_use > budget and per_device > 1:
-        fitting = max(1, per_device * budget // in_use)
-        per_device, n_calls = _chunks(n_points, n_devices, fitting)
-        executable = _compile(program, chunk_of(np.zeros(per_device * n_devices, int)), dynamic)
+    per_point = _bytes_in_use(executable)
+    if chunk_size is None and per_point:
+        fitting = max(1, min(_CACHE_BYTES, budget) // per_point)
+        if fitting > 1 and n_points > n_devices:
+            per_device, n_calls = _chunks(n_points, n_devices, fitting)
+            executable = _compile(program, chunk_of(np.zeros(per_device * n_devices, int)), dynamic)
     compile_s = time.perf_counter() - began
 
     began = time.perf_counter()
