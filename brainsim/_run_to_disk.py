@@ -214,7 +214,9 @@ def _write_json(path: pathlib.Path, value: dict) -> None:
 def _check_same_run(stored: dict, given: dict, directory: pathlib.Path) -> None:
     """Raise, naming the difference, if `given` does not continue the run `stored`."""
     where = str(directory)
-    for field, unit in (("dt", " ms"), ("t0", " ms"), ("every", ""), ("checkpoint_steps", "")):
+    fields = (("dt", " ms"), ("t0", " ms"), ("every", ""), ("checkpoint_steps", ""),
+              ("check_finite", ""))  # fmt: skip
+    for field, unit in fields:
         if stored[field] != given[field]:
             raise ValueError(
                 f"the run in {where!r} was started with {field} = {stored[field]}{unit}, got "
@@ -314,7 +316,8 @@ def run_to_disk(
     Raises:
         FileExistsError: `directory` holds a run and `resume` is False.
         ValueError: resuming with another `dt`, `t0`, `every`, checkpoint interval, chunk size,
-            `record`, model, inputs or state structure than the run was started with.
+            `check_finite`, `record`, model, inputs or state structure than the run was
+            started with (any of them could change the results).
 
     Example:
         >>> import tempfile, brainsim as bs
@@ -352,6 +355,7 @@ def run_to_disk(
         "dt": float(dt),
         "t0": float(t0),
         "every": every,
+        "check_finite": check_finite,
         "checkpoint_steps": interval,
         "chunk_steps": chunk_steps,
         "record": _describe_record(probes),

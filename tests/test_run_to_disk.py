@@ -188,6 +188,7 @@ def test_a_folder_holding_a_run_is_not_overwritten(reference, net):
         (dict(every=5), "every = 10"),
         (dict(checkpoint_interval=100.0), "checkpoint_steps"),
         (dict(chunk_steps=500), "chunks of 250 steps"),
+        (dict(check_finite=True), "check_finite = False"),
         (dict(record=["E.spikes"]), "`record` must be the same"),
         (dict(inputs={"E": 1.0}), "inputs differ"),
         (dict(duration=100.0), "already run 2000 steps"),
