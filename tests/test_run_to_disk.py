@@ -74,7 +74,7 @@ def interrupting(ms: float, action):
     def interrupted(*args):
         for item in chunks(*args):
             yield item
-            if item[0] * DT >= ms:
+            if item[0] >= round(ms / DT):
                 action()
 
     return interrupted
