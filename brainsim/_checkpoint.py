@@ -184,7 +184,8 @@ def _check_structure(path, header, like) -> None:
         if is_key != (entry["key_impl"] is not None):
             raise ValueError(f"state leaf {name}: random key in one state, not in the other.")
         value = jax.random.key_data(leaf) if is_key else leaf
-        shape, dtype = tuple(np.shape(value)), np.dtype(jnp.result_type(value))
+        dtype = np.dtype(value.dtype) if hasattr(value, "dtype") else np.asarray(value).dtype
+        shape = tuple(np.shape(value))
         if shape != tuple(entry["shape"]) or dtype != np.dtype(entry["dtype"]):
             raise ValueError(
                 f"state leaf {name}: saved with shape {tuple(entry['shape'])} and dtype "
