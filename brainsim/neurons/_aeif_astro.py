@@ -372,7 +372,7 @@ class AEIFCondAlphaAstro(Neuron):
                 others = tuple(a + theta * (b - a) for a, b in zip(y0[1:], others, strict=True))
                 length = length * jnp.where(gate > 0, theta, 1.0)
                 v1 = jnp.where(upstroke, self._v_of_s(u1), v1)
-            v = _reset(v1, gate, self.V_r)
+            v = _reset(v1, gate, self.V_r, self.detach_reset)
             w = others[0] + gate * self.b
             refractory = refractory | ((spikes > 0) & holds)
             spiked = spiked + spikes - spiked * spikes

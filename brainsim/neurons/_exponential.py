@@ -213,7 +213,7 @@ class AdEx(Neuron):
         v = jnp.where(refractory, state.v, v)
         spikes = self.spike_fn((v - self.V_peak) / (self.V_peak - self.V_r))
         gate = reset_gate(spikes, self.detach_reset)
-        v = _reset(v, gate, self.V_r)
+        v = _reset(v, gate, self.V_r, self.detach_reset)
         w = w + gate * self.b
         left = next_refractory(state.refractory_left, spikes, self.t_ref, dt)
         return AdExState(v=v, w=w, refractory_left=left), spikes

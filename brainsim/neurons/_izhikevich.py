@@ -108,5 +108,5 @@ class Izhikevich(Neuron):
             v, u = integrate(self.method, derivatives, (state.v, state.u), t, dt)
         spikes = self.spike_fn((v - self.v_peak) / (self.v_peak - self.c))
         gate = reset_gate(spikes, self.detach_reset)
-        v = _reset(v, gate, self.c)
+        v = _reset(v, gate, self.c, self.detach_reset)
         return IzhikevichState(v=v, u=u + gate * self.d), spikes

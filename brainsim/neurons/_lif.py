@@ -45,13 +45,18 @@ def reset_gate(spikes, detach: bool):
     return jax.lax.stop_gradient(spikes) if detach else spikes
 
 
-def _reset(v, gate, v_reset):
-    """`v_reset` where a neuron spiked, else `v`, with gradient `∂/∂gate = v_reset - v`.
+def _reset(v, gate, v_reset, detach: bool):
+    """`v_reset` where a neuron spiked, else `v`, with gradient `∂/∂gate = v_reset - v` unless
+    `detach` (the gate made by `reset_gate(spikes, detach)`).
 
     The forward value is selected (not `v - s (v - v_reset)`, which loses `v_reset` to rounding
-    when `v` overshoots far past threshold, as exponential models do in their spike step).
+    when `v` overshoots far past threshold, as exponential models do in their spike step). A
+    detached gate has no gradient, so its straight-through term is left out: it would be an array
+    of zeros that reverse mode stores every step and multiplies in the backward pass.
     """
     selected = jnp.where(gate > 0, v_reset, v)
+    if detach:
+        return selected
     return selected + (gate - jax.lax.stop_gradient(gate)) * (v_reset - v)
 
 
@@ -67,7 +72,7 @@ def _integrate_and_fire(model, state, dv_dt, threshold, top, t, dt):
     v = jnp.where(refractory, state.v, integrate(model.method, dv_dt, state.v, t, dt))
     spikes = model.spike_fn((v - threshold) / (top - model.v_reset))
     gate = reset_gate(spikes, model.detach_reset)
-    v = _reset(v, gate, model.v_reset)
+    v = _reset(v, gate, model.v_reset, model.detach_reset)
     left = next_refractory(state.refractory_left, spikes, model.t_ref, dt)
     return v, left, spikes, gate
 
