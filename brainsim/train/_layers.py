@@ -80,7 +80,14 @@ class SpikingDense(eqx.Module):
 
     def step(self, state, inputs: Float[Array, " n_in"], *, t, dt):
         """One step: the current `inputs @ W` (pA) drives the neurons; returns their outputs."""
-        current = inputs @ unwrap(self.weight)
+        return self.drive(state, self.current(inputs), t=t, dt=dt)
+
+    def current(self, inputs: Float[Array, "*T n_in"]) -> Float[Array, "*T n_out"]:
+        """The current `inputs @ W` (pA) for one step's inputs, or for a series `(T, n_in)`."""
+        return inputs @ unwrap(self.weight)
+
+    def drive(self, state, current: Float[Array, " n_out"], *, t, dt):
+        """One step of the neurons driven by `current` (pA, as made by `current`)."""
         return unwrap(self.neuron).step(state, current, t=t, dt=dt)
 
 
@@ -130,13 +137,7 @@ class Sequential(eqx.Module):
 
     def step(self, state: tuple, inputs, *, t, dt) -> tuple[tuple, tuple]:
         """Advance every layer by `dt` ms; returns `(states, outputs)`, one entry per layer."""
-        states, outputs = [], []
-        x = inputs
-        for layer, s in zip(self.layers, state, strict=True):
-            s, x = layer.step(s, x, t=t, dt=dt)
-            states.append(s)
-            outputs.append(x)
-        return tuple(states), tuple(outputs)
+        return _step_layers(self.layers, state, inputs, t=t, dt=dt)
 
     def run(
         self,
@@ -154,23 +155,55 @@ class Sequential(eqx.Module):
         differentiable. `checkpoint_every` enables checkpointed BPTT (see `brainsim.run`).
         `layers` (indices, e.g. `[-1]`) keeps only those layers' outputs: recordings are
         O(T) memory that checkpointing cannot remove. Batches:
-        `jax.vmap(lambda x: net.run(x, dt=dt))(batch)`."""
+        `jax.vmap(lambda x: net.run(x, dt=dt))(batch)`.
+
+        Without checkpointing, a first `SpikingDense` layer's input current is computed for all
+        steps at once (`input_series @ W`, one matrix product, instead of one per step; its
+        input does not depend on the network's state). The values are those of `step`; the
+        gradient of `W` becomes one matrix product too, and the input series is not copied
+        into the saved activations. With checkpointing every step computes its own current,
+        so that memory stays that of the checkpointed blocks."""
         state = self.init(key) if state is None else state
         n = len(self.layers)
         chosen = range(n) if layers is None else [int(i) % n for i in layers]
         record = {f"layer{i}": _select(i) for i in chosen}
+        model, series = self, input_series
+        if checkpoint_every is None and isinstance(self.layers[0], SpikingDense):
+            model, series = _CurrentDriven(self.layers), self.layers[0].current(input_series)
         result = run(
-            self,
+            model,
             state,
             dt=dt,
             steps=input_series.shape[0],
-            input_series=input_series,
+            input_series=series,
             t0=t0,
             record=record,
             stream=False,
             checkpoint_every=checkpoint_every,
         )
         return tuple(result.traces[f"layer{i}"] for i in chosen)
+
+
+class _CurrentDriven(eqx.Module):
+    """A `Sequential`'s step whose first layer (a `SpikingDense`) receives its input current
+    instead of its inputs (`Sequential.run` computes the current for all steps at once)."""
+
+    layers: tuple
+
+    def step(self, state: tuple, current, *, t, dt) -> tuple[tuple, tuple]:
+        return _step_layers(self.layers, state, current, t=t, dt=dt, first_takes_current=True)
+
+
+def _step_layers(layers, state, x, *, t, dt, first_takes_current=False):
+    """Step each layer on the previous one's outputs of the same step; the first takes `x`
+    (its input current given `first_takes_current`)."""
+    states, outputs = [], []
+    for i, (layer, s) in enumerate(zip(layers, state, strict=True)):
+        advance = layer.drive if i == 0 and first_takes_current else layer.step
+        s, x = advance(s, x, t=t, dt=dt)
+        states.append(s)
+        outputs.append(x)
+    return tuple(states), tuple(outputs)
 
 
 def _select(i: int):
