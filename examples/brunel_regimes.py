@@ -13,9 +13,10 @@ input to threshold), the network fires
     SI  synchronous irregular    g = 4.5, nu_ext / nu_thr = 0.9  (slow oscillation)
 
 which the script tells apart with `brainsim.analysis`: the mean rate, the irregularity (CV of
-inter-spike intervals) and the spectrum of the population rate (a peak for the synchronous
-regimes, flat for AI). It writes a figure like Brunel's Fig. 8: raster, population rate and
-spectrum of each regime.
+inter-spike intervals) and the spectrum of the population rate: the strongest peak below and
+above 60 Hz, each with its height over the median of its band (a tall peak for the
+synchronous regimes, a flat spectrum for AI). It writes a figure like Brunel's Fig. 8:
+raster, population rate and spectrum of each regime.
 
     python examples/brunel_regimes.py                       # N_E = 1000, 0.5 s each
     python examples/brunel_regimes.py --n-e 10000 --duration 1200   # the paper's size
@@ -45,6 +46,18 @@ from brainsim import analysis  # noqa: E402
 REGIMES = {"A: SR": (3.0, 2.0), "B: SI fast": (6.0, 4.0), "C: AI": (5.0, 2.0),
            "D: SI slow": (4.5, 0.9)}
 TAU, THETA, V_RESET, T_REF, DELAY, TAU_SYN = 20.0, 20.0, 10.0, 2.0, 1.5, 0.5
+
+
+BANDS = ((5.0, 60.0), (60.0, 500.0))  # slow and fast oscillations (Hz)
+
+
+def spectral_peak(freqs, psd, low: float, high: float) -> tuple[float, float]:
+    """The frequency (Hz) of the largest power in `[low, high)` and how many times the median
+    power of the band it is: about 1-3 for a flat (asynchronous) spectrum, far more for an
+    oscillation."""
+    band = (freqs >= low) & (freqs < high)
+    at = np.argmax(psd[band])
+    return float(freqs[band][at]), float(psd[band][at] / np.median(psd[band]))
 
 
 def build(key, n_e: int, g: float, dt: float):
@@ -100,10 +113,12 @@ def main() -> None:
         rate = float(np.mean(analysis.firing_rates(result, **window)))
         cv = float(np.nanmean(analysis.cv(result, name="E.spikes")))
         t, population = analysis.population_rate(result, 0.5, **window)
-        freqs, psd = analysis.power_spectrum(population, 0.5, segment=100.0)
-        peak = float(freqs[np.argmax(psd[1:]) + 1])
+        freqs, psd = analysis.power_spectrum(population, 0.5,
+                                             segment=min(100.0, args.duration - settle))
+        slow, fast = (spectral_peak(freqs, np.asarray(psd), *band) for band in BANDS)
         print(f"{label:11s} g = {g:3.1f}, nu_ext/nu_thr = {drive:3.1f}: rate {rate:5.1f} Hz, "
-              f"CV {cv:4.2f}, spectral peak {peak:5.0f} Hz")
+              f"CV {cv:4.2f}, peak 5-60 Hz: {slow[0]:3.0f} Hz (x{slow[1]:4.1f}), "
+              f"60-500 Hz: {fast[0]:3.0f} Hz (x{fast[1]:4.1f})")
         events = result.spikes["E.spikes"]
         shown = (events.indices < 50) & (events.times >= args.duration - 200.0)
         row[0].scatter(events.times[shown], events.indices[shown], s=1, c="k", marker=".")

@@ -16,3 +16,9 @@ def test_stimulation_example_prints_epoch_rates_and_writes_figure(run_example):
 def test_spatial_network_example_prints_connection_statistics_and_rates(run_example):
     out = run_example("spatial_network", "--duration", 200)
     assert "E -> E" in out and "mean in-degree" in out and "I:" in out
+
+
+def test_brunel_regimes_example_prints_the_four_regimes(run_example):
+    out = run_example("brunel_regimes", "--n-e", 400, "--duration", 200)
+    assert all(label in out for label in ("SR", "SI fast", "AI", "SI slow"))
+    assert out.count("60-500 Hz") == 4
