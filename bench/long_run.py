@@ -198,14 +198,18 @@ def main() -> None:
     parallel = None
     if args.reference_cpu >= 0:
         parallel = _start(args, reference, reference_s, args.reference_cpu, chunk_steps)
-    outcome = _watch(first, folder, "first", began, kill_after=args.kill_after,
-                     kill_delay_s=args.kill_delay_s)  # fmt: skip
-    if outcome != "killed":
-        raise RuntimeError("the run finished before it was killed: lower --kill-after")
-    _watch(_start(args, folder, args.duration_s, args.cpu), folder, "resumed", began)
-    if parallel is None:
-        parallel = _start(args, reference, reference_s, args.cpu, chunk_steps)
-    _watch(parallel, reference, "reference", began)
+    try:
+        outcome = _watch(first, folder, "first", began, kill_after=args.kill_after,
+                         kill_delay_s=args.kill_delay_s)  # fmt: skip
+        if outcome != "killed":
+            raise RuntimeError("the run finished before it was killed: lower --kill-after")
+        _watch(_start(args, folder, args.duration_s, args.cpu), folder, "resumed", began)
+        if parallel is None:
+            parallel = _start(args, reference, reference_s, args.cpu, chunk_steps)
+        _watch(parallel, reference, "reference", began)
+    finally:  # a failed worker leaves no reference running on
+        if parallel is not None and parallel.poll() is None:
+            parallel.kill()
 
     import brainsim as bs
     from brainsim._run_to_disk import read_run
