@@ -23,10 +23,12 @@ from brainsim import (
     synapses,
     train,
 )
+from brainsim._checkpoint import SavedState, load_state, save_state
 from brainsim._compilation_cache import compilation_cache, enable_by_default
 from brainsim._cores import use_cpu_cores
 from brainsim._result import RunResult, SpikeEvents
 from brainsim._run import run
+from brainsim._run_to_disk import read_run, run_to_disk
 from brainsim._sweep import Grid, SweepResult, firing_statistics, grid, sweep
 from brainsim.network import Network, Projection
 
@@ -59,6 +61,11 @@ __all__ = [
     "Projection",
     "use_cpu_cores",
     "compilation_cache",
+    "run_to_disk",
+    "read_run",
+    "save_state",
+    "load_state",
+    "SavedState",
     "sweep",
     "grid",
     "Grid",
