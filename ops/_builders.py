@@ -14,7 +14,7 @@ import jax.numpy as jnp
 import numpy as np
 from numba import njit
 
-from ._connectivity import CSR, ELL, Dense, _check_count, as_weights
+from ._connectivity import CSR, ELL, Dense, _check_count, _check_size, as_weights
 from ._layout import layout_from_pre_major
 
 _GOLDEN = np.uint64(0x9E3779B97F4A7C15)
@@ -141,7 +141,7 @@ def fixed_prob(key, n_pre: int, n_post: int, p: float, *, weight=1.0,
     Example:
         >>> conn = bo.fixed_prob(jax.random.key(0), 3200, 4000, 0.02, weight=0.6)
     """
-    n_pre, n_post = _check_count(n_pre, "n_pre"), _check_count(n_post, "n_post")
+    n_pre, n_post = _check_size(n_pre, "n_pre"), _check_size(n_post, "n_post")
     if not 0.0 <= float(p) <= 1.0:
         raise ValueError(f"`p` must be a probability in [0, 1], got {p!r}.")
     seed = _seed(key)
@@ -157,7 +157,7 @@ def fixed_prob(key, n_pre: int, n_post: int, p: float, *, weight=1.0,
 
 
 def _fixed_degree(key, n_rows, n_cols, k, allow_self, name_rows, name_cols):
-    n_rows, n_cols = _check_count(n_rows, name_rows), _check_count(n_cols, name_cols)
+    n_rows, n_cols = _check_size(n_rows, name_rows), _check_size(n_cols, name_cols)
     k = _check_count(k, "k")
     available = n_cols - (1 if not allow_self and n_rows > 0 and n_cols > 0 else 0)
     if k > available:
@@ -212,7 +212,7 @@ def from_edges(pre, post, weights=1.0, *, n_pre: int, n_post: int, dtype=None) -
     Example:
         >>> conn = bo.from_edges([0, 0, 2], [1, 2, 0], [0.1, 0.2, 0.3], n_pre=3, n_post=3)
     """
-    n_pre, n_post = _check_count(n_pre, "n_pre"), _check_count(n_post, "n_post")
+    n_pre, n_post = _check_size(n_pre, "n_pre"), _check_size(n_post, "n_post")
     pre_a = np.asarray(pre)
     post_a = np.asarray(post)
     for name, arr in (("pre", pre_a), ("post", post_a)):
@@ -238,7 +238,7 @@ def all_to_all(n_pre: int, n_post: int, weight=1.0, *, allow_self_connections: b
     Example:
         >>> conn = bo.all_to_all(100, 100, 0.1, allow_self_connections=False)
     """
-    n_pre, n_post = _check_count(n_pre, "n_pre"), _check_count(n_post, "n_post")
+    n_pre, n_post = _check_size(n_pre, "n_pre"), _check_size(n_post, "n_post")
     w = as_weights(weight, (n_pre, n_post), name="weight", dtype=dtype)
     w = jnp.broadcast_to(w, (n_pre, n_post))
     if allow_self_connections:
@@ -253,7 +253,7 @@ def one_to_one(n: int, weight=1.0, *, dtype=None) -> CSR:
     Example:
         >>> conn = bo.one_to_one(10, 2.0)
     """
-    n = _check_count(n, "n")
+    n = _check_size(n, "n")
     ar = np.arange(n + 1, dtype=np.int32)
     layout = layout_from_pre_major(ar, ar[:-1], np.zeros(0, np.int32), n, n)
     return CSR(layout=layout, weights=as_weights(weight, (n,), name="weight", dtype=dtype))

@@ -46,6 +46,13 @@ def _check_count(value, name: str) -> int:
     return int(value)
 
 
+def _check_size(value, name: str) -> int:
+    """A population size: an int >= 1 (an empty population is almost always a mistake)."""
+    if _check_count(value, name) == 0:
+        raise ValueError(f"`{name}` must be a positive int (a population size), got 0.")
+    return int(value)
+
+
 def as_weights(weights, shape: tuple[int, ...], name: str = "weights", dtype=None) -> Array:
     """Weights as a float array of shape ``()`` or ``shape``; errors name the argument."""
     w = jnp.asarray(weights, dtype=dtype)

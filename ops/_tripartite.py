@@ -18,7 +18,7 @@ from numba import njit
 
 from ._builders import _next, _prob_rows, _row_state, _seed, _uniform, _weights
 from ._builders import from_edges as _from_edges
-from ._connectivity import CSR, _check_count
+from ._connectivity import CSR, _check_size
 from ._layout import layout_from_pre_major
 
 _POOL_TYPES = ("random", "block")
@@ -153,8 +153,8 @@ def tripartite_bernoulli_with_pool(
         >>> net.primary.n_syn, net.third_in.n_syn == net.third_out.n_syn
         (1002, True)
     """
-    n_pre, n_post = _check_count(n_pre, "n_pre"), _check_count(n_post, "n_post")
-    n_astro = _check_count(n_astro, "n_astro")
+    n_pre, n_post = _check_size(n_pre, "n_pre"), _check_size(n_post, "n_post")
+    n_astro = _check_size(n_astro, "n_astro")
     if n_astro < 1:
         raise ValueError("`n_astro` must be >= 1 (the rule pairs synapses with astrocytes).")
     for name, p in (("p_primary", p_primary), ("p_third_if_primary", p_third_if_primary)):

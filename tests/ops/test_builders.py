@@ -71,6 +71,13 @@ def test_index_arrays_are_int32():
     [
         (lambda: bo.fixed_prob(jax.random.key(0), 10, 10, 1.5), "`p`"),
         (lambda: bo.fixed_prob(jax.random.key(0), -1, 10, 0.1), "`n_pre`"),
+        (lambda: bo.fixed_prob(jax.random.key(0), 0, 10, 0.1), "`n_pre` must be a positive"),
+        (lambda: bo.fixed_prob(jax.random.key(0), 10, 0, 0.1), "`n_post` must be a positive"),
+        (lambda: bo.fixed_in_degree(jax.random.key(0), 0, 10, 1), "`n_pre` must be a positive"),
+        (lambda: bo.fixed_out_degree(jax.random.key(0), 10, 0, 1), "`n_post` must be a positive"),
+        (lambda: bo.all_to_all(0, 3), "`n_pre` must be a positive"),
+        (lambda: bo.one_to_one(0), "`n` must be a positive"),
+        (lambda: bo.from_edges([], [], n_pre=0, n_post=2), "`n_pre` must be a positive"),
         (lambda: bo.fixed_prob(0, 10, 10, 0.1), "`key`"),
         (lambda: bo.fixed_out_degree(jax.random.key(0), 10, 5, 6), "`k`"),
         (lambda: bo.fixed_prob(jax.random.key(0), 10, 10, 0.1, weight=[1.0, 2.0]), "`weight`"),
