@@ -45,36 +45,40 @@ def _register() -> None:
         jax.ffi.register_ffi_target(name, jax.ffi.pycapsule(handler.address), platform="cpu")
 
 
-def _probe() -> None:
-    """Run each kernel once on a tiny problem and compare with a hand-computed answer."""
+def _self_test(indptr, idx, syn, w, x):
+    """Each kernel once on a tiny problem (one program, so one compilation or cache load)."""
     import jax.numpy as jnp
 
+    y = jax.ffi.ffi_call(SCATTER, jax.ShapeDtypeStruct((1, 3), jnp.float32))(
+        indptr, idx, syn, w, x)
+    g = jax.ffi.ffi_call(OUTER, jax.ShapeDtypeStruct((1, 3), jnp.float32))(
+        indptr, idx, syn, x, jnp.array([[1.0, 10.0, 100.0]], jnp.float32))
+    u = jax.ffi.ffi_call(UPDATE, jax.ShapeDtypeStruct((1, 3), jnp.float32))(
+        indptr, idx, syn, w, x, jnp.array([[1.0, 1.0, 1.0]], jnp.float32),
+        jnp.zeros((1, 0), jnp.float32), jnp.array([[0.0, 2.5]], jnp.float32))
+    # Delayed delivery: ring (L=2, C=3) starting at ones, step 3, delays per synapse.
+    delay = jnp.array([1, 0, 1], jnp.int32)
+    step = jnp.array([[3]], jnp.int32)
+    ring = jax.ffi.ffi_call(DELAYED, jax.ShapeDtypeStruct((1, 2, 3), jnp.float32))(
+        indptr, idx, syn, delay, w, x, jnp.ones((1, 2, 3), jnp.float32), step)
+    dw = jax.ffi.ffi_call(DELAYED_OUTER, jax.ShapeDtypeStruct((1, 3), jnp.float32))(
+        indptr, idx, syn, delay, x, jnp.arange(6, dtype=jnp.float32).reshape(1, 2, 3), step)
+    popped, cur = jax.ffi.ffi_call(
+        RING_POP, (jax.ShapeDtypeStruct((2, 3), jnp.float32),
+                   jax.ShapeDtypeStruct((1, 3), jnp.float32)))(
+        jnp.arange(6, dtype=jnp.float32).reshape(2, 3), step)
+    return y, g, u, ring, dw, popped, cur
+
+
+def _probe() -> None:
+    """Run each kernel once on a tiny problem and compare with a hand-computed answer."""
     cpu = jax.devices("cpu")[0]
+    arguments = (np.array([0, 2, 2, 3], np.int32), np.array([0, 2, 1], np.int32),
+                 np.zeros(0, np.int32), np.array([[1.0, 2.0, 3.0]], np.float32),
+                 np.array([[True, False, True]]))
     # The first use may come while a caller's function is being traced: evaluate eagerly.
     with jax.ensure_compile_time_eval(), jax.default_device(cpu):
-        indptr = jnp.array([0, 2, 2, 3], jnp.int32)
-        idx = jnp.array([0, 2, 1], jnp.int32)
-        syn = jnp.zeros(0, jnp.int32)
-        w = jnp.array([[1.0, 2.0, 3.0]], jnp.float32)
-        x = jnp.array([[True, False, True]])
-        y = jax.ffi.ffi_call(SCATTER, jax.ShapeDtypeStruct((1, 3), jnp.float32))(
-            indptr, idx, syn, w, x)
-        g = jax.ffi.ffi_call(OUTER, jax.ShapeDtypeStruct((1, 3), jnp.float32))(
-            indptr, idx, syn, x, jnp.array([[1.0, 10.0, 100.0]], jnp.float32))
-        u = jax.ffi.ffi_call(UPDATE, jax.ShapeDtypeStruct((1, 3), jnp.float32))(
-            indptr, idx, syn, w, x, jnp.array([[1.0, 1.0, 1.0]], jnp.float32),
-            jnp.zeros((1, 0), jnp.float32), jnp.array([[0.0, 2.5]], jnp.float32))
-        # Delayed delivery: ring (L=2, C=3) starting at ones, step 3, delays per synapse.
-        delay = jnp.array([1, 0, 1], jnp.int32)
-        step = jnp.array([[3]], jnp.int32)
-        ring = jax.ffi.ffi_call(DELAYED, jax.ShapeDtypeStruct((1, 2, 3), jnp.float32))(
-            indptr, idx, syn, delay, w, x, jnp.ones((1, 2, 3), jnp.float32), step)
-        dw = jax.ffi.ffi_call(DELAYED_OUTER, jax.ShapeDtypeStruct((1, 3), jnp.float32))(
-            indptr, idx, syn, delay, x, jnp.arange(6, dtype=jnp.float32).reshape(1, 2, 3), step)
-        popped, cur = jax.ffi.ffi_call(
-            RING_POP, (jax.ShapeDtypeStruct((2, 3), jnp.float32),
-                       jax.ShapeDtypeStruct((1, 3), jnp.float32)))(
-            jnp.arange(6, dtype=jnp.float32).reshape(2, 3), step)
+        y, g, u, ring, dw, popped, cur = jax.jit(_self_test)(*arguments)
     if not (np.array_equal(np.asarray(popped), [[0, 1, 2], [0, 0, 0]])
             and np.array_equal(np.asarray(cur), [[3, 4, 5]])):
         raise RuntimeError(f"native ring_pop self-test failed: {popped}, {cur}")
