@@ -15,7 +15,7 @@ demo: $(STAMP)
 	$(PY) examples/coba.py
 
 test: $(STAMP)
-	$(PY) -m pytest -q -n 2 --durations=15
+	$(PY) -m pytest -q -n 2 --dist worksteal --durations=15
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check .
