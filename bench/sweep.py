@@ -52,6 +52,19 @@ def weight_grid(points: int) -> list[tuple[float, float]]:
     return [(w_e, w_i) for w_e in axis(0.3, 0.9) for w_i in axis(4.0, 10.0)]
 
 
+def peer_arguments(description: str) -> argparse.Namespace:
+    """The command line of a peer script (`--n`, `--points`, `--duration`, `--cores`), with
+    the process pinned to `--cores` cores."""
+    parser = argparse.ArgumentParser(description=description)
+    parser.add_argument("--n", type=int, default=4000)
+    parser.add_argument("--points", type=int, default=64)
+    parser.add_argument("--duration", type=float, default=1000.0, help="ms per point")
+    parser.add_argument("--cores", type=int, default=2)
+    args = parser.parse_args()
+    os.sched_setaffinity(0, sorted(os.sched_getaffinity(0))[: args.cores])
+    return args
+
+
 def emit(**fields) -> None:
     print(json.dumps(fields), flush=True)
 

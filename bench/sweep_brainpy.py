@@ -18,12 +18,10 @@ construction included.
 
 from __future__ import annotations
 
-import argparse
-import os
 import time
 
 from coba import _brainpy_network
-from sweep import emit_sweep, weight_grid
+from sweep import emit_sweep, peer_arguments, weight_grid
 
 
 def run_point(n: int, duration: float, w_e: float, w_i: float, repeats: int = 1):
@@ -54,13 +52,7 @@ def run_point(n: int, duration: float, w_e: float, w_i: float, repeats: int = 1)
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--n", type=int, default=4000)
-    parser.add_argument("--points", type=int, default=64)
-    parser.add_argument("--duration", type=float, default=1000.0, help="ms per point")
-    parser.add_argument("--cores", type=int, default=2)
-    args = parser.parse_args()
-    os.sched_setaffinity(0, sorted(os.sched_getaffinity(0))[: args.cores])
+    args = peer_arguments(__doc__.splitlines()[0])
     import brainpy as bp
     import brainpy.math as bm
 

@@ -18,23 +18,15 @@ does); `total_s` both.
 
 from __future__ import annotations
 
-import argparse
-import os
 import tempfile
 import time
 
 from coba import _BRIAN2_COBA
-from sweep import emit_sweep, weight_grid
+from sweep import emit_sweep, peer_arguments, weight_grid
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--n", type=int, default=4000)
-    parser.add_argument("--points", type=int, default=64)
-    parser.add_argument("--duration", type=float, default=1000.0, help="ms per point")
-    parser.add_argument("--cores", type=int, default=2)
-    args = parser.parse_args()
-    os.sched_setaffinity(0, sorted(os.sched_getaffinity(0))[: args.cores])
+    args = peer_arguments(__doc__.splitlines()[0])
     import brian2 as b2
 
     began = time.perf_counter()
