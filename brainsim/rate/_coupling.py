@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import equinox as eqx
+import jax.numpy as jnp
 from jaxtyping import Array, Float
 
 from brainsim._validation import as_param, check_finite
@@ -32,8 +33,8 @@ class RateCoupling(eqx.Module):
     delay (NEST: `rate_connection_instantaneous`) `X_j(t)` is the source's output at the start
     of the step; with `delay` `d` (NEST: `rate_connection_delayed`) it is the output `d / dt`
     steps earlier, read from the source's ring of past outputs, so the source model must keep
-    `history >= d / dt` steps (checked when the network is built). The first `d / dt` steps see
-    0 (the empty ring).
+    `history >= d / dt` steps (checked when the network is built). In the first `d / dt` steps
+    the coupling gives `h = 0` (nothing has arrived yet, as in NEST).
 
     Args:
         source: name of the sending population (a `brainsim.rate` population).
@@ -117,7 +118,8 @@ class RateCoupling(eqx.Module):
         x = source.output if self.delay_steps == 0 else delayed_output(source, self.delay_steps)
         if self.gain is not None:
             x = self.gain(x)
-        if self.weights.ndim == 2:
-            return self.weights @ x
-        return self.weights * x
+        h = self.weights @ x if self.weights.ndim == 2 else self.weights * x
+        if self.delay_steps == 0:
+            return h
+        return jnp.where(source.head >= self.delay_steps, h, 0.0)
 
