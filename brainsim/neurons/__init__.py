@@ -7,6 +7,8 @@ Inputs are currents in pA (an array, a scalar, or a `Drive` with conductances).
 
 from brainsim.neurons._base import Drive, Neuron
 from brainsim.neurons._exponential import AdEx, AdExState, ExpIF
+from brainsim.neurons._gif import GIF, GIFState
+from brainsim.neurons._glif import GLIF, GLIFState
 from brainsim.neurons._hodgkin_huxley import HH, HHState, TraubHH
 from brainsim.neurons._izhikevich import Izhikevich, IzhikevichState
 from brainsim.neurons._lif import ALIF, LIF, ALIFState, LIFState
@@ -22,6 +24,10 @@ __all__ = [
     "ExpIF",
     "AdEx",
     "AdExState",
+    "GLIF",
+    "GLIFState",
+    "GIF",
+    "GIFState",
     "Izhikevich",
     "IzhikevichState",
     "HH",

@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 import brainsim as bs
-from brainsim.neurons import ALIF, HH, LIF, AdEx, ExpIF, Izhikevich, TraubHH
+from brainsim.neurons import ALIF, GIF, GLIF, HH, LIF, AdEx, ExpIF, Izhikevich, TraubHH
 
 
 class Case(NamedTuple):
@@ -70,6 +70,35 @@ CASES = {
     ),
     "TraubHH": Case(
         lambda **k: TraubHH(**k), 500.0, -50.0, 0.01, "g_L", (8.0, 10.0, 12.0), ("g_L", "g_K")
+    ),
+    "GLIF1": Case(
+        lambda **k: GLIF(level=1, **k),
+        400.0,
+        150.0,
+        0.1,
+        "g_L",
+        (8.0, 9.43, 11.0),
+        ("C_m", "g_L", "E_L"),
+    ),
+    "GLIF5": Case(
+        lambda **k: GLIF(level=5, **k),
+        400.0,
+        150.0,
+        0.1,
+        "th_spike_add",
+        (0.2, 0.37, 2.0),
+        ("C_m", "g_L", "th_voltage_index", "th_voltage_decay"),
+    ),
+    "GIF": Case(
+        lambda **k: GIF(
+            tau_stc=(10.0,), q_stc=(20.0,), tau_sfa=(50.0,), q_sfa=(5.0,), Delta_V=1e-4, **k
+        ),
+        250.0,
+        50.0,
+        0.1,
+        "g_L",
+        (3.5, 4.0, 4.5),
+        ("C_m", "g_L", "E_L"),
     ),
 }
 NAMES = list(CASES)
@@ -195,6 +224,8 @@ NEGATIVE_TIME_CONSTANTS = [
     (lambda: HH(C=-1.0), "C"),
     (lambda: TraubHH(g_K=-1.0), "g_K"),
     (lambda: LIF(t_ref=-1.0), "t_ref"),
+    (lambda: GLIF(th_spike_decay=-0.01), "th_spike_decay"),
+    (lambda: GIF(C_m=-80.0), "C_m"),
 ]
 
 
