@@ -252,12 +252,24 @@ def _decode(value) -> str:
     return value.decode() if isinstance(value, bytes) else str(value)
 
 
+class _Pass:
+    """The `Input` or `Output` of a nested graph, once inlined: a pass-through."""
+
+    def __init__(self, node):
+        shape = getattr(node, "input_type", {}).get("input")
+        if shape is None:
+            shape = node.output_type["output"]
+        self.input_type = {"input": np.asarray(shape)}
+
+
 def _flatten(graph, prefix: str = "") -> tuple[dict, list]:
     """Nodes and edges of `graph` with nested graphs inlined (names `outer.inner`)."""
     nir = _nir()
     nodes, edges, ends = {}, [], {}
     for name, node in graph.nodes.items():
-        if isinstance(node, nir.NIRGraph):
+        if prefix and isinstance(node, nir.Input | nir.Output):
+            nodes[prefix + name] = _Pass(node)
+        elif isinstance(node, nir.NIRGraph):
             inner_nodes, inner_edges = _flatten(node, f"{prefix}{name}.")
             nodes.update(inner_nodes)
             edges.extend(inner_edges)
@@ -289,6 +301,7 @@ def from_nir(
     dt: float,
     method: str | None = None,
     time_unit: float = 1e3,
+    convention: str = "nir",
 ) -> NIRModel:
     """Import a NIR graph (an `nir.NIRGraph` or the path of a `.nir` file) as a `NIRModel`.
 
@@ -319,6 +332,11 @@ def from_nir(
             step; brainsim's default for `LIF`). `None`: the method `to_nir` stored in each
             node's metadata, else `"euler"`.
         time_unit: length in ms of the graph's unit of time (default 1000: seconds).
+        convention: `"nir"` (default): the equations above. `"spyx"`: read `LIF` nodes as
+            Spyx does (its `LIF` layer, which NIR cannot express: `β = 1 - dt/tau`,
+            `V_t = β V_{t-1} + x_t - θ s_t`, output `s_t = 1[V_{t-1} > θ]`, `r` ignored), to
+            reproduce a Spyx model from the graph it wrote (with `time_unit` the length of
+            Spyx's `dt`, and `dt` the same).
 
     Returns:
         A `NIRModel`.
@@ -347,6 +365,8 @@ def from_nir(
         raise ValueError(f"`time_unit` must be a positive length of time in ms, got {time_unit!r}.")
     if not (isinstance(dt, int | float) and dt > 0):
         raise ValueError(f"`dt` must be a positive time step in ms, got {dt!r}.")
+    if convention not in ("nir", "spyx"):
+        raise ValueError(f"`convention` must be 'nir' or 'spyx', got {convention!r}.")
     flat_nodes, edges = _flatten(graph)
     nodes = {}
     for name, node in flat_nodes.items():
@@ -355,5 +375,6 @@ def from_nir(
             stored = (getattr(node, "metadata", None) or {}).get("brainsim_method", "euler")
             chosen = _decode(np.asarray(stored).item() if isinstance(stored, np.ndarray)
                              else stored)  # fmt: skip
-        nodes[name] = from_nir_node(node, name, n=None, method=chosen, time_unit=time_unit, dt=dt)
+        nodes[name] = from_nir_node(node, name, n=None, method=chosen, time_unit=time_unit,
+                                    dt=dt, convention=convention)  # fmt: skip
     return NIRModel(nodes, edges, dt=float(dt))

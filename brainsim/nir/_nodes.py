@@ -333,11 +333,49 @@ class Cuba(eqx.Module):
         )
 
 
-def from_nir_node(node, name: str, *, n: int | None, method: str, time_unit: float, dt: float):
+class SpyxLIF(eqx.Module):
+    """A `LIF` node read as Spyx reads it: `s_t = 1[V_{t-1} > θ]`,
+    `V_t = β V_{t-1} + x_t - θ s_t` with `β = 1 - dt/tau`; the output is `s_t` (the spike of
+    the previous step's potential) and the reset subtracts `θ`. `r`, `v_leak` and `v_reset`
+    are not read (Spyx writes `r = β`, and ignores it on import)."""
+
+    beta: Float[Array, " n"]
+    v_threshold: Float[Array, " n"]
+    spike_fn: Surrogate = eqx.field(default_factory=default_surrogate)
+
+    def init(self, n: int):
+        return VState(v=jnp.zeros_like(self.beta))
+
+    def step(self, state, x, *, t, dt):
+        spikes = self.spike_fn(state.v - self.v_threshold)
+        v = jnp.clip(self.beta, 0.0, 1.0) * state.v + x - spikes * self.v_threshold
+        return VState(v), spikes
+
+    def n_out(self, n_in):
+        return self.beta.shape[0]
+
+    def to_nir(self, time_unit: float):
+        raise NotImplementedError(
+            "a node imported with convention='spyx' is not written back to NIR (NIR's LIF has "
+            "no subtractive reset); import the graph with convention='nir' to export it."
+        )
+
+
+def from_nir_node(
+    node, name: str, *, n: int | None, method: str, time_unit: float, dt: float,
+    convention: str = "nir",
+):  # fmt: skip
     """The brainsim module of one NIR node (not a graph); `n` the input size if known."""
     kind = type(node).__name__
+    if convention == "spyx" and kind not in ("_Pass", "Input", "Output", "Linear", "Affine", "LIF"):
+        raise NotImplementedError(
+            f"NIR node {name!r} is a {kind}; convention='spyx' reads Input, Output, Linear, "
+            "Affine and LIF nodes."
+        )
     dtype = jnp.result_type(float)
     f = lambda value: jnp.asarray(np.asarray(value).reshape(-1), dtype)  # noqa: E731
+    if kind == "_Pass":
+        return Identity(kind="Flatten", n=int(np.prod(node.input_type["input"])))
     if kind in ("Input", "Output"):
         shape = node.input_type["input"] if kind == "Input" else node.output_type["output"]
         return Identity(kind=kind, n=int(np.prod(shape)))
@@ -366,6 +404,9 @@ def from_nir_node(node, name: str, *, n: int | None, method: str, time_unit: flo
                 f"dt = {dt} ms."
             )
         return Delay(steps=tuple(int(s) for s in steps), dt=float(dt))
+    if kind == "LIF" and convention == "spyx":
+        tau = np.asarray(node.tau, np.float64).reshape(-1) * time_unit
+        return SpyxLIF(beta=jnp.asarray(1.0 - dt / tau, dtype), v_threshold=f(node.v_threshold))
     if kind == "LIF":
         v_th, v_reset = f(node.v_threshold), f(node.v_reset)
         if np.any(np.asarray(v_reset) >= np.asarray(v_th)):
