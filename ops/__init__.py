@@ -26,6 +26,7 @@ from ._native import native_available
 from ._operators import event_matmat, event_matvec, matvec
 from ._plasticity import update_cols_on_events, update_rows_on_events
 from ._spatial import distance_prob, grid_positions
+from ._synapse_index import synapse_neurons
 from ._tripartite import Tripartite, tripartite_bernoulli_with_pool
 
 __all__ = [
@@ -49,6 +50,7 @@ __all__ = [
     "one_to_one",
     "ring_pop",
     "set_backend",
+    "synapse_neurons",
     "tripartite_bernoulli_with_pool",
     "update_cols_on_events",
     "update_rows_on_events",

@@ -67,7 +67,9 @@ class Projection(eqx.Module):
             0 = no delay.
         delay_per: `"projection"`, `"pre"` or `"synapse"`; inferred from the shape of the
             delays unless ambiguous.
-        stp: optional short-term plasticity: `TsodyksMarkram` (per presynaptic neuron), or a
+        stp: optional short-term plasticity: `TsodyksMarkram` (per presynaptic neuron), a
+            stochastic release per synapse (`BernoulliRelease`, `QuantalRelease`: drawn at
+            emission; with a delay it needs a CSR `conn`), or a
             `brainsim.astro.TripartiteRelease` (per synapse, modulated by astrocytes; no delay).
         plasticity: optional long-term plasticity rule (`brainsim.plasticity.STDP`, ...).
         name: name of the projection (default `"pre->post"`).
@@ -149,6 +151,17 @@ class Projection(eqx.Module):
             self.delay_per, self.delay_steps = mode, steps
         if mode == "synapse" and not isinstance(conn, bo.CSR):
             raise TypeError("per-synapse delays need a CSR connectivity (`conn`).")
+        if self.stochastic_release and self.delay_per in ("projection", "pre"):
+            if not isinstance(conn, bo.CSR):
+                raise TypeError(
+                    f"projection {self.name!r}: a stochastic release (`stp`) with a delay needs "
+                    "a CSR connectivity (`conn`)."
+                )
+            pre_of_synapse, _ = bo.synapse_neurons(conn)
+            steps = self.delay_steps if self.delay_per == "projection" else (
+                self.delay_steps[pre_of_synapse])
+            self.delay_per = "synapse"
+            self.delay_steps = jnp.broadcast_to(steps, (n_syn,)).astype(jnp.int32)
         if self.synapse_release:
             if self.delay_per is not None:
                 raise ValueError(
@@ -177,8 +190,15 @@ class Projection(eqx.Module):
         """Whether `stp` keeps state per synapse (a `brainsim.astro.TripartiteRelease`)."""
         return hasattr(self.stp, "deliver")
 
-    def init(self, dtype=None) -> ProjectionState:
-        """Empty synapses: zero kinetics, an empty delay ring, rested STP."""
+    @property
+    def stochastic_release(self) -> bool:
+        """Whether `stp` draws a release per synapse and spike (`brainsim.synapses.
+        BernoulliRelease`, `QuantalRelease`)."""
+        return hasattr(self.stp, "transmit")
+
+    def init(self, dtype=None, key=None) -> ProjectionState:
+        """Empty synapses: zero kinetics, an empty delay ring, rested STP. `key`: the key of a
+        stochastic release (default: its `seed`)."""
         dtype = dtype or jnp.result_type(float)
         delay = None
         if self.delay_per is not None:
@@ -186,7 +206,9 @@ class Projection(eqx.Module):
                 self.delay_per, self.max_delay, self.conn.n_pre, self.conn.n_post, dtype
             )
         stp = None
-        if self.stp is not None:
+        if self.stochastic_release:
+            stp = self.stp.init(self.conn, key)
+        elif self.stp is not None:
             stp = self.stp.init(self.conn if self.synapse_release else self.conn.n_pre)
         weights = traces = None
         if self.plasticity is not None:
@@ -233,6 +255,15 @@ class Projection(eqx.Module):
             stp, arriving = self.stp.deliver(
                 stp, pre_spikes, conn, G_A=glia, step_index=step_index, dt=dt
             )
+        elif self.stochastic_release:
+            stp, transmitted = self.stp.transmit(stp, pre_spikes, conn, dt=dt)
+            conn = conn.with_weights(transmitted)
+            if self.delay_per is None:
+                arriving = bo.event_matvec(pre_spikes, conn)
+            else:
+                delay, arriving = deliver(
+                    self.delay_per, self.delay_steps, delay, pre_spikes, conn, step_index
+                )
         else:
             events = pre_spikes
             if self.stp is not None:

@@ -2,7 +2,8 @@
 
 A synapse in a projection is a kinetics object (`Exponential`, `Alpha`, `DualExponential`) whose
 variable acts on the postsynaptic neuron through an output (`Conductance`, `Current`, `NMDA`),
-optionally scaled per spike by short-term plasticity (`TsodyksMarkram`).
+optionally scaled per spike by short-term plasticity (`TsodyksMarkram`) or a stochastic release
+per synapse (`BernoulliRelease`, `QuantalRelease`).
 """
 
 from brainsim.synapses._kinetics import (
@@ -15,6 +16,12 @@ from brainsim.synapses._kinetics import (
 )
 from brainsim.synapses._outputs import NMDA, Conductance, Current
 from brainsim.synapses._short_term import TsodyksMarkram, TsodyksMarkramState
+from brainsim.synapses._stochastic_release import (
+    BernoulliRelease,
+    BernoulliState,
+    QuantalRelease,
+    QuantalState,
+)
 
 __all__ = [
     "Exponential",
@@ -28,4 +35,8 @@ __all__ = [
     "NMDA",
     "TsodyksMarkram",
     "TsodyksMarkramState",
+    "BernoulliRelease",
+    "BernoulliState",
+    "QuantalRelease",
+    "QuantalState",
 ]
