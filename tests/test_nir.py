@@ -312,3 +312,10 @@ def test_bad_arguments_raise_naming_them():
                                              v_threshold=np.zeros(1), v_reset=np.ones(1)))
     with pytest.raises(ValueError, match="v_reset must be below v_threshold"):
         from_nir(bad_lif, dt=0.1)
+
+
+@pytest.mark.slow
+def test_example_round_trip_is_exact_and_euler_reproduces_snntorch(run_example):
+    out = run_example("nir_exchange")
+    assert "hidden spikes identical: True" in out
+    assert "euler differs in 0 (step, neuron) entries" in out
