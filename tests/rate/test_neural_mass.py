@@ -63,7 +63,7 @@ def test_wilson_cowan_limit_cycle_matches_an_adaptive_integrator(x64):
         peaks = np.flatnonzero((x[1:-1] > x[:-2]) & (x[1:-1] >= x[2:])) + 1
         return np.diff(peaks[-5:]).mean() * dt
 
-    # RK4 at dt = 0.05 ms on a ~30 ms cycle: phase error after 600 ms far below one step
+    # RK4 at dt = 0.05 ms on a ~50 ms cycle: phase error after 600 ms far below one step
     assert np.ptp(E[late]) > 0.1
     assert abs(period(E[late]) - period(E_ref[late])) < 2 * dt
     np.testing.assert_allclose(E[late].max(), E_ref[late].max(), atol=1e-4)
