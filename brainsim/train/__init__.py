@@ -2,14 +2,22 @@
 
 Surrogate-gradient backpropagation through time runs through `brainsim.run` (with
 `checkpoint_every` for bounded memory); `online_value_and_grad` gives OTTT / SLTT gradients whose
-memory does not depend on the number of steps; `rate_value_and_grad` differentiates through the
-layers' rates (DSR). `project_updates` / `orthogonal_projection` protect old tasks (HLOP, GPM).
+memory does not depend on the number of steps, and `eprop_value_and_grad` e-prop's
+eligibility-trace gradients of recurrent networks (`RecurrentSNN`); `rate_value_and_grad`
+differentiates through the layers' rates (DSR). `project_updates` / `orthogonal_projection`
+protect old tasks (HLOP, GPM).
 Layers (`SpikingDense`, `Sequential`) are equinox modules built around the same neuron models
 that simulate; `LeakyReadout` and the losses turn their outputs into training signals;
 `Positive` keeps learnable time constants positive.
 """
 
 from brainsim.train._delays import DCLSDense, DCLSState, sigma_schedule, tap_weights
+from brainsim.train._eprop import (
+    RecurrentSNN,
+    RecurrentState,
+    eprop_value_and_grad,
+    random_feedback,
+)
 from brainsim.train._layers import Sequential, SpikingDense
 from brainsim.train._losses import (
     max_over_time_cross_entropy,
@@ -38,6 +46,10 @@ __all__ = [
     "SpikingDense",
     "Sequential",
     "online_value_and_grad",
+    "eprop_value_and_grad",
+    "RecurrentSNN",
+    "RecurrentState",
+    "random_feedback",
     "rate_value_and_grad",
     "project_updates",
     "orthogonal_projection",
