@@ -237,6 +237,20 @@ def test_vmap_over_inputs_equals_a_loop():
                                    rtol=1e-6, atol=1e-6)
 
 
+def test_vmap_over_parameters_equals_a_loop():
+    model = _small_model()
+    x = _spikes(jax.random.key(3), 30, 4, 0.5)
+    taus = jnp.array([[10.0, 20.0], [5.0, 40.0], [30.0, 30.0]])  # readout tau (ms)
+
+    def run(tau):
+        return eqx.tree_at(lambda m: m.nodes["li"].tau, model, tau).run(x)
+
+    batched = jax.vmap(run)(taus)
+    for i in range(3):
+        np.testing.assert_allclose(np.asarray(batched[i]), np.asarray(run(taus[i])),
+                                   rtol=1e-6, atol=1e-6)  # fmt: skip
+
+
 def test_grad_matches_finite_differences(x64, finite_differences):
     model = _small_model()
     x = _spikes(jax.random.key(2), 30, 4, 0.5)

@@ -375,6 +375,6 @@ def from_nir(
             stored = (getattr(node, "metadata", None) or {}).get("brainsim_method", "euler")
             chosen = _decode(np.asarray(stored).item() if isinstance(stored, np.ndarray)
                              else stored)  # fmt: skip
-        nodes[name] = from_nir_node(node, name, n=None, method=chosen, time_unit=time_unit,
-                                    dt=dt, convention=convention)  # fmt: skip
+        nodes[name] = from_nir_node(node, name, method=chosen, time_unit=time_unit, dt=dt,
+                                    convention=convention)  # fmt: skip
     return NIRModel(nodes, edges, dt=float(dt))

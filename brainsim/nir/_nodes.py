@@ -362,10 +362,9 @@ class SpyxLIF(eqx.Module):
 
 
 def from_nir_node(
-    node, name: str, *, n: int | None, method: str, time_unit: float, dt: float,
-    convention: str = "nir",
-):  # fmt: skip
-    """The brainsim module of one NIR node (not a graph); `n` the input size if known."""
+    node, name: str, *, method: str, time_unit: float, dt: float, convention: str = "nir"
+):
+    """The brainsim module of one NIR node (not a graph)."""
     kind = type(node).__name__
     if convention == "spyx" and kind not in ("_Pass", "Input", "Output", "Linear", "Affine", "LIF"):
         raise NotImplementedError(
@@ -381,7 +380,7 @@ def from_nir_node(
         return Identity(kind=kind, n=int(np.prod(shape)))
     if kind == "Flatten":
         shape = node.input_type["input"]
-        return Identity(kind=kind, n=int(np.prod(shape)) if shape is not None else int(n or 0))
+        return Identity(kind=kind, n=int(np.prod(shape)) if shape is not None else 0)
     if kind in ("Linear", "Affine"):
         weight = np.asarray(node.weight)
         if weight.ndim != 2:
