@@ -7,12 +7,14 @@ max-over-time cross-entropy, Adam. Prints one JSON line per T, with compile (fir
 a later step) and step time (median after two warm-up steps) separated.
 
     python bench/training_brainpy.py --steps 100 500 --batch 64
+    python bench/training_brainpy.py --steps 2000 --export /tmp/steps   # for training_alternating
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import pathlib
 import statistics
 import time
 
@@ -22,7 +24,8 @@ SIZES = (700, 256, 256, 20)
 INPUT_RATE_HZ = 20.0
 
 
-def measure(steps: int, batch: int, repeats: int) -> dict:
+def _build(steps: int, batch: int):
+    """BrainPy, its jitted training step and the step's inputs `(xs, ys)`."""
     import brainpy as bp
     import brainpy.math as bm
 
@@ -64,12 +67,17 @@ def measure(steps: int, batch: int, repeats: int) -> dict:
 
     grad_fun = bm.grad(loss_fun, grad_vars=optimizer.vars_to_train, return_value=True)
 
-    @bm.jit
     def train_step(xs, ys):
         grads, loss = grad_fun(xs, ys)
         optimizer.update(grads)
         return loss
 
+    return bp, train_step, xs, ys
+
+
+def measure(steps: int, batch: int, repeats: int) -> dict:
+    bp, train_step, xs, ys = _build(steps, batch)
+    train_step = bp.math.jit(train_step)
     began = time.perf_counter()
     train_step(xs, ys).block_until_ready()
     first = time.perf_counter() - began
@@ -86,14 +94,39 @@ def measure(steps: int, batch: int, repeats: int) -> dict:
                 step_s=round(step_s, 4), loss=round(float(loss), 4))
 
 
+def export(steps: int, batch: int, path: pathlib.Path) -> None:
+    """Write BrainPy's training step as a pure function, `path.jaxexport` (serialized
+    `jax.export.Exported`: the step's states in, their new values and the loss out) and its
+    inputs, `path.npz` (`arg0`, `arg1`, ... in the order of the exported function's flat
+    arguments), for `bench/training_alternating.py` to time beside brainsim's step."""
+    import brainstate.transform
+    import jax
+
+    _, train_step, xs, ys = _build(steps, batch)
+    xs, ys = jax.numpy.asarray(xs), jax.numpy.asarray(ys)
+    stateful = brainstate.transform.StatefulFunction(train_step, return_only_write=True)
+    states = stateful.get_state_trace(xs, ys, compile_if_miss=True).get_state_values()
+    exported = jax.export.export(jax.jit(stateful.jaxpr_call))(states, xs, ys)
+    flat = [np.asarray(a) for a in jax.tree.leaves((states, xs, ys))]
+    path.with_suffix(".jaxexport").write_bytes(exported.serialize())
+    np.savez(path.with_suffix(".npz"), **{f"arg{i}": a for i, a in enumerate(flat)})
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--steps", nargs="+", type=int, default=[100, 500, 2000])
     parser.add_argument("--batch", type=int, default=64)
     parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--export", metavar="DIR",
+                        help="write each T's training step (jax.export) instead of timing it")
     args = parser.parse_args()
     for steps in args.steps:
-        print(json.dumps(measure(steps, args.batch, args.repeats)), flush=True)
+        if args.export:
+            path = pathlib.Path(args.export) / f"brainpy_T{steps}_B{args.batch}"
+            export(steps, args.batch, path)
+            print(json.dumps({"exported": str(path), "T": steps, "batch": args.batch}), flush=True)
+        else:
+            print(json.dumps(measure(steps, args.batch, args.repeats)), flush=True)
 
 
 if __name__ == "__main__":
