@@ -171,6 +171,28 @@ def test_snntorch_layout_cuba_lif_reproduces_synaptic_spikes():
     np.testing.assert_array_equal(np.asarray(model.run(x)), np.array(expected))
 
 
+def test_norse_layout_graph_reproduces_lif_box_spikes():
+    """Norse 1.1's `LIFBoxCell` as its importer reads a LIF node (tau_mem_inv = 1/tau, r = 1):
+    `v += dt·tau_mem_inv·(x + v_leak - v)`, spike when `v > v_th`, `v ← v_reset` in the same
+    step, dt = 1 ms."""
+    n, dt = 5, 1e-3
+    tau = np.linspace(0.005, 0.02, n).astype(np.float32)
+    v_leak, v_th, v_reset = np.full(n, 0.1), np.full(n, 0.6), np.full(n, -0.2)
+    w = (4.0 * np.random.default_rng(2).standard_normal((n, 7))).astype(np.float32)
+    graph = nir.NIRGraph.from_list(
+        nir.Linear(weight=w),
+        nir.LIF(tau=tau, r=np.ones(n), v_leak=v_leak, v_threshold=v_th, v_reset=v_reset),
+    )  # fmt: skip
+    x = np.asarray(_spikes(jax.random.key(8), 300, 7, 0.3))
+    v, expected = v_leak.astype(np.float64), []
+    for xt in x:
+        v = v + dt / tau * (w @ xt + v_leak - v)
+        expected.append((v > v_th).astype(float))
+        v = np.where(expected[-1] > 0, v_reset, v)
+    assert np.sum(expected) > 50
+    np.testing.assert_array_equal(np.asarray(from_nir(graph, dt=1.0).run(x)), np.array(expected))
+
+
 def test_spyx_graph_reproduces_spyx_spikes():
     """tests/reference/make_nir_refs.py: Linear -> LIF -> Linear -> LIF in Spyx, exported by
     spyx.nir.to_nir with dt = 1 (time constants in steps)."""
