@@ -8,7 +8,8 @@ dt, conn=None, modulator=None)` advances them by `dt` ms and applies the spikes 
 fields: differentiable and `vmap`-able. Rules compose with `chain` and `clip`. The Hebbian
 rate rules `Oja` and `Subspace` act on dense weights and activity vectors: `update(W, x) -> W`;
 `LateralSubspace` builds HLOP's lateral subspace neurons (grown and frozen task by task) on
-`Subspace`.
+`Subspace`. Homeostasis: `SynapticScaling` and `WeightNormalization` are rules of the same
+form; `AdaptiveThreshold` wraps a neuron model (intrinsic plasticity of its threshold).
 """
 
 from brainsim.plasticity._astro_stdp import AstroSTDP, AstroSTDPState
@@ -16,7 +17,9 @@ from brainsim.plasticity._compose import Chain, Clip, chain, clip
 from brainsim.plasticity._distal_reward import DistalReward, DistalRewardState
 from brainsim.plasticity._error_modulated import ErrorModulated, ErrorModulatedTraces
 from brainsim.plasticity._hebbian import Oja, Subspace
+from brainsim.plasticity._homeostatic import ScalingTraces, SynapticScaling, WeightNormalization
 from brainsim.plasticity._inhibitory import InhibitorySTDP
+from brainsim.plasticity._intrinsic import AdaptiveThreshold, AdaptiveThresholdState
 from brainsim.plasticity._lateral import LateralSubspace, LateralSubspaceState, signed_rate_code
 from brainsim.plasticity._stdp import STDP, STDPTraces
 from brainsim.plasticity._three_factor import EligibilitySTDP, EligibilityTraces
@@ -41,6 +44,11 @@ __all__ = [
     "LateralSubspace",
     "LateralSubspaceState",
     "signed_rate_code",
+    "SynapticScaling",
+    "ScalingTraces",
+    "WeightNormalization",
+    "AdaptiveThreshold",
+    "AdaptiveThresholdState",
     "Chain",
     "Clip",
     "chain",
