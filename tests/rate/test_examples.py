@@ -15,7 +15,7 @@ def test_hybrid_example_relays_the_rate_signal_through_spikes(run_example):
     out = run_example("rate_spike_hybrid")
     values = {line.split(":")[0]: line for line in out.splitlines()}
     e_rate = float(values["E spikes"].split()[2])
-    f_rate = float(values["F readout"].split()[2])
+    f_rate = float(values["F readout"].split()[3])
     corr = float(out.split("correlation(R, F) = ")[1].split()[0])
     assert corr > 0.8, out  # the 2 Hz signal survives the Poisson -> LIF -> filter chain
     # F's readout (after 200 ms) is E's firing rate, up to the first 200 ms's share (~10 %)
