@@ -148,3 +148,8 @@ def test_fit_model_recovers_glif3_membrane_parameters():
     )
     assert result.values["C_m"] == pytest.approx(45.0, rel=0.05)
     assert result.values["g_L"] == pytest.approx(8.0, rel=0.05)
+
+
+def test_glif_example_runs(run_example):
+    out = run_example("glif")
+    assert "GLIF 5 LIF-R-ASC-A" in out and "GIF:" in out
