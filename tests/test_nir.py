@@ -1,6 +1,7 @@
 """brainsim.nir: round trips through NIR files, graphs written by snnTorch's and Spyx's
 exporters, the NIR equations, transforms and bad input."""
 
+import functools
 import pathlib
 
 import equinox as eqx
@@ -69,6 +70,7 @@ def test_sequential_export_writes_the_documented_parameters():
     assert graph.nodes["layer1.neuron"].metadata["brainsim_method"] == "euler"
 
 
+@functools.lru_cache  # a Network is immutable; building its connectivity takes seconds
 def _network(dt):
     lif = bs.neurons.LIF(tau_m=20.0, v_rest=-60.0, v_th=-50.0, v_reset=-60.0, R=1.0, t_ref=0.0)
     cur = bs.synapses.Current()
@@ -277,6 +279,7 @@ def test_grad_matches_finite_differences(x64, finite_differences):
     model = _small_model()
     x = _spikes(jax.random.key(2), 30, 4, 0.5)
 
+    @jax.jit
     def loss(scale, tau):
         m = eqx.tree_at(lambda m: (m.nodes["affine"].weight, m.nodes["li"].tau), model,
                         (scale * model.nodes["affine"].weight, tau))  # fmt: skip
@@ -296,7 +299,8 @@ def test_grad_matches_finite_differences(x64, finite_differences):
 def test_step_takes_named_inputs_and_returns_named_outputs():
     model = from_nir(to_nir(_network(0.1), dt=0.1), dt=0.1)
     assert isinstance(model, NIRModel) and set(model.inputs) == {"E.input", "I.input"}
-    state, out = model.step(model.init(), {"E.input": jnp.full(40, 30.0)}, t=0.0, dt=0.1)
+    step = eqx.filter_jit(lambda m, s, x: m.step(s, x, t=0.0, dt=0.1))
+    state, out = step(model, model.init(), {"E.input": jnp.full(40, 30.0)})
     assert set(out) == {"E.output", "I.output"} and out["E.output"].shape == (40,)
 
 
