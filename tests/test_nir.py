@@ -80,7 +80,8 @@ def _network(dt):
         bs.Projection("E", "I", bo.fixed_prob(jax.random.key(1), 40, 10, 0.3, weight=15.0),
                       bs.synapses.Exponential(3.0), cur, delay=0.2, dt=dt),
         bs.Projection("I", "E", bo.fixed_prob(jax.random.key(2), 10, 40, 0.5, weight=-6.0),
-                      bs.synapses.Exponential(8.0), cur),
+                      bs.synapses.Exponential(8.0), cur, delay_steps=np.arange(10) % 3,
+                      delay_per="pre"),
     ]  # fmt: skip
     return bs.Network({"E": (lif, 40), "I": (lif, 10)}, projections)
 
@@ -96,6 +97,7 @@ def test_network_round_trip_gives_identical_spikes(tmp_path):
     graph = nir.read(tmp_path / "net.nir")
     # E->I: 2 steps of delay plus the Network's one step from delivery to the neuron.
     np.testing.assert_allclose(graph.nodes["E->I.delay"].delay, 3 * dt / 1e3)
+    np.testing.assert_allclose(graph.nodes["I->E.delay"].delay, (np.arange(10) % 3 + 1) * dt / 1e3)
     got = from_nir(graph, dt=dt).run({"E.input": drive})
     assert float(expected["E"].sum()) > 50 and float(expected["I"].sum()) > 10
     for name in ("E", "I"):

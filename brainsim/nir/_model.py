@@ -207,7 +207,12 @@ class NIRModel(eqx.Module):
     def to_nir(self, time_unit: float = 1e3):
         """The NIR graph of this model (time constants divided by `time_unit` ms)."""
         nir = _nir()
-        nodes = {name: node.to_nir(time_unit) for name, node in self.nodes.items()}
+        sizes = dict(self.sizes)
+        nodes = {
+            name: (Identity(kind=node.kind, n=sizes[name]) if isinstance(node, Identity) else node)
+            .to_nir(time_unit)
+            for name, node in self.nodes.items()
+        }
         return nir.NIRGraph(nodes=nodes, edges=list(self.edges))
 
 
