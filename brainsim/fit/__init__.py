@@ -20,7 +20,9 @@ from brainsim.fit._bounds import Bounded
 from brainsim.fit._coincidence import coincidence_factor, gamma_error
 from brainsim.fit._default_bounds import default_bounds
 from brainsim.fit._evaluate import Evaluation, evaluate
+from brainsim.fit._evolution import evosax_strategies
 from brainsim.fit._fitter import fit_model
+from brainsim.fit._gamma_loss import GammaLoss, gamma_loss
 from brainsim.fit._latency import first_spike_latency, latency_loss, soft_first_spike_latency
 from brainsim.fit._parametrize import ParameterMap, parametrize
 from brainsim.fit._recording_loss import recording_loss
@@ -46,6 +48,9 @@ __all__ = [
     "coincidence_factor",
     "gamma_error",
     "victor_purpura",
+    "gamma_loss",
+    "GammaLoss",
+    "evosax_strategies",
     "bin_spike_times",
     "spike_times",
     "Bounded",

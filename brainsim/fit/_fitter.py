@@ -15,6 +15,7 @@ from jaxtyping import PRNGKeyArray
 from tqdm.auto import tqdm
 
 from brainsim.datasets import Recording
+from brainsim.fit._evolution import evolve
 from brainsim.fit._parametrize import ParameterMap, parametrize
 from brainsim.fit._recording_loss import recording_loss
 from brainsim.fit._result import FitResult
@@ -94,6 +95,9 @@ def fit_model(
     learning_rate: float = 0.02,
     optimizer: optax.GradientTransformation | None = None,
     search: Mapping[str, tuple[float, float]] | None = None,
+    strategy: str = "random",
+    population: int = 64,
+    search_loss: Callable[[Simulation, SweepData], jax.Array] | None = None,
     chunk: int = 64,
     key: PRNGKeyArray | None = None,
     voltage: str = "v",
@@ -105,11 +109,15 @@ def fit_model(
 
     1. **Parameters.** `parametrize(model, names)`: each fitted parameter `p` is a smooth
        transform of an unconstrained `theta_p` inside its bounds (`default_bounds` unless given).
-    2. **Global stage.** `n_samples` candidates: the template's own values, and
-       `n_samples - 1` drawn uniformly from each parameter's search range (`search[p]`; else
-       its bounds when both are finite; else `b + (v - b)·[1/4, 4]` from a one-sided bound `b`
-       and the template's value `v`; an unbounded parameter needs `search[p]`). Their losses
-       are computed `chunk` at a time, each chunk one compiled `vmap` over candidates.
+    2. **Global stage.** `n_samples` candidates inside each parameter's search range
+       (`search[p]`; else its bounds when both are finite; else `b + (v - b)·[1/4, 4]` from a
+       one-sided bound `b` and the template's value `v`; an unbounded parameter needs
+       `search[p]`), scored by `search_loss` (default: `loss`). With `strategy="random"`: the
+       template's own values and `n_samples - 1` drawn uniformly, scored `chunk` at a time,
+       each chunk one compiled `vmap` over candidates. With the name of an evosax
+       evolution strategy (`"CMA_ES"`, `"Sep_CMA_ES"`, `"SNES"`, ...; needs `evosax`): a
+       search from the template, `population` candidates a generation (one compiled call),
+       for `ceil(n_samples / population)` generations.
     3. **Refinement.** The `n_starts` best candidates are refined together, every step one
        compiled call (`vmap` over starts) of `jax.value_and_grad` and `optimizer` (default
        `optax.adam(learning_rate)`). Each start `i` moves `z_i` with
@@ -118,6 +126,10 @@ def fit_model(
        unit (Adam's first steps move each by about `learning_rate` × its range). A step whose
        loss or gradient is not finite is skipped for that start (its history shows NaN); each
        start keeps the best values it visited.
+    4. **Choice.** The result is the start with the lowest `loss`; with a `search_loss`, the
+       one with the lowest `search_loss` among the starts' values and the global stage's best
+       (so a search objective that gradients cannot follow, like `gamma_loss`, is never made
+       worse by the refinement).
 
     The loss is `loss(sim, data)` on the model's `Simulation` of `data` (one neuron per sweep,
     driven by its recorded current, `simulate`): any loss of `brainsim.fit` or a
@@ -137,6 +149,11 @@ def fit_model(
         learning_rate: Adam's step size, in search ranges (used when `optimizer` is None).
         optimizer: an optax optimiser on the scaled parameters `z`.
         search: `{name: (low, high)}` sampling ranges of the global stage (parameter's unit).
+        strategy: `"random"`, or an evosax distribution-based algorithm for the global stage.
+        population: candidates per generation of an evosax `strategy`.
+        search_loss: `search_loss(sim, data) -> scalar` that ranks the global stage's
+            candidates and chooses the result; need not be differentiable (e.g.
+            `gamma_loss()`). Default: `loss`.
         chunk: candidates per compiled call of the global stage.
         key: `jax.random` key of the global stage (default `jax.random.key(0)`).
         voltage: the model's state variable compared with the recorded voltage.
@@ -177,7 +194,8 @@ def fit_model(
         data = SweepData.from_recording(data)
     if not isinstance(data, SweepData):
         raise TypeError(f"`data` must be a SweepData or a Recording, got {type(data).__name__}.")
-    for name, value in (("n_samples", n_samples), ("n_starts", n_starts), ("chunk", chunk)):
+    for name, value in (("n_samples", n_samples), ("n_starts", n_starts), ("chunk", chunk),
+                        ("population", population)):
         if not isinstance(value, int) or value < 1:
             raise ValueError(f"`{name}` must be a positive int, got {value!r}.")
     if not isinstance(steps, int) or steps < 0:
@@ -191,17 +209,30 @@ def fit_model(
     template, to_model = parametrize(model, names)
     template_values = to_model.values(template)
     ranges = search_ranges(to_model, template_values, search)
-    shapes = {name: jnp.shape(value) for name, value in template_values.items()}
-    drawn = sample_uniform(key, ranges, shapes, n_samples - 1)
-    candidates = {
-        name: jnp.concatenate([jnp.asarray(template_values[name])[None], drawn[name]])
-        for name in ranges
-    }
-    theta_candidates = to_model.unconstrained(candidates)
     losses, refine = _make_stages(loss, optimiser, voltage, checkpoint_every)
-    search_losses = _global_stage(
-        losses, to_model, theta_candidates, data, min(chunk, n_samples), progress
-    )
+    scores = losses if search_loss is None else _make_stages(
+        search_loss, optimiser, voltage, checkpoint_every)[0]
+    if strategy == "random":
+        shapes = {name: jnp.shape(value) for name, value in template_values.items()}
+        drawn = sample_uniform(key, ranges, shapes, n_samples - 1)
+        candidates = {
+            name: jnp.concatenate([jnp.asarray(template_values[name])[None], drawn[name]])
+            for name in ranges
+        }
+        theta_candidates = to_model.unconstrained(candidates)
+        search_losses = _global_stage(
+            scores, to_model, theta_candidates, data, min(chunk, n_samples), progress
+        )
+    else:
+        def score(values):
+            theta = to_model.unconstrained({k: jnp.asarray(v) for k, v in values.items()})
+            return _global_stage(scores, to_model, theta, data, population, False)
+
+        candidates, search_losses = evolve(
+            strategy, key, ranges, _numpy(template_values), score, n_samples=n_samples,
+            population=population, progress=progress)
+        theta_candidates = to_model.unconstrained(
+            {k: jnp.asarray(v) for k, v in candidates.items()})
 
     chosen = np.argsort(search_losses, kind="stable")[:n_starts]
     theta0 = _take(theta_candidates, chosen)
@@ -218,14 +249,23 @@ def fit_model(
     best_z, best_loss = best
     final_theta = jax.tree.map(lambda t, s, x: t + s * x, theta0, scale, best_z)
     final_losses = np.asarray(best_loss, dtype=float)
-    winner = int(np.argmin(final_losses))
-    params = _take(final_theta, winner)
+    if search_loss is None:
+        winner = int(np.argmin(final_losses))
+        params, winner_loss = _take(final_theta, winner), final_losses[winner]
+    else:
+        options = jax.tree.map(lambda a, b: jnp.concatenate([a, b[None]]), final_theta,
+                               _take(theta_candidates, int(np.argmin(search_losses))))
+        chosen = int(np.argmin(_global_stage(scores, to_model, options, data, n_starts + 1,
+                                             False)))
+        params = _take(options, chosen)
+        winner_loss = _global_stage(losses, to_model, jax.tree.map(lambda x: x[None], params),
+                                    data, 1, False)[0]
     fitted_model = to_model(params)
     fitted = eqx.filter_jit(simulate)(fitted_model, data, voltage=voltage)
     return FitResult(
         model=fitted_model,
         values=_numpy(to_model.values(params)),
-        loss=float(final_losses[winner]),
+        loss=float(winner_loss),
         to_model=to_model,
         params=params,
         history=np.stack(history).astype(float),

@@ -30,8 +30,8 @@ class FitResult:
         final_values: the best values each start reached, `{name: (starts, *shape)}`.
         final_losses: their losses, `(starts,)`.
         search_values: the candidates of the global stage, `{name: (samples, *shape)}`
-            (candidate 0 is the template).
-        search_losses: their losses, `(samples,)` (`inf` where the simulation failed).
+            (with `strategy="random"`, candidate 0 is the template).
+        search_losses: their search losses, `(samples,)` (`inf` where the simulation failed).
         data: the training sweeps.
         fitted: the fitted model's response to them (NumPy `Simulation`).
         wall_time: seconds the fit took (compilation included).
