@@ -1,6 +1,9 @@
 """The rate examples run, write their figure, and show what they claim."""
 
+import pytest
 
+
+@pytest.mark.slow  # ~10 s of CPU, 30-70 s on 2 busy cores: 6 x 10k RK4 steps
 def test_jansen_rit_example_has_an_alpha_peak_at_c_135(run_example):
     out = run_example("jansen_rit")
     rows = {float(line.split()[0]): [float(x) for x in line.split()[1:]]
@@ -11,6 +14,7 @@ def test_jansen_rit_example_has_an_alpha_peak_at_c_135(run_example):
     assert rows[270.0][1] > 5 * rows[135.0][1] and rows[68.0][1] < rows[135.0][1]
 
 
+@pytest.mark.slow  # ~10 s of CPU, 30-70 s on 2 busy cores: 20k network steps
 def test_hybrid_example_relays_the_rate_signal_through_spikes(run_example):
     out = run_example("rate_spike_hybrid")
     values = {line.split(":")[0]: line for line in out.splitlines()}
