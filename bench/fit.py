@@ -5,10 +5,13 @@ The data and model of `examples/fit_recordings.py`: cell B6 of the BluePyEfe IDR
 and 297 pA, cut to a window and resampled to `--dt`; the example's AdEx template with its eight
 fitted parameters (C, g_L, E_L, V_T, tau_w, a, b, V_r; Δ_T = 2 mV and V_peak = -30 mV fixed).
 
-- **brainsim**: `brainsim.fit.fit_model` with its default loss `recording_loss()`
-  (subthreshold voltage with the recorded spikes' windows masked + spike count + van Rossum):
-  `--samples` random candidates, then `--starts` of them refined by `--steps` steps of Adam
-  through the simulation (surrogate gradients).
+- **brainsim**: `brainsim.fit.fit_model`: a global stage of `--samples` candidates (evosax's
+  CMA-ES, `--population` a generation, or `--strategy random`) ranked by `--search-loss`
+  (`gamma`: `gamma_loss()`, the peer's Γ error; or `recording`), then `--starts` of them
+  refined by `--steps` steps of Adam through the simulation (surrogate gradients) on the
+  default loss `recording_loss()` (subthreshold voltage with the recorded spikes' windows
+  masked + spike count + van Rossum); the result is the best by the search loss. One fit per
+  `--seeds` key: the first in the process includes XLA's compilation, the others reuse it.
 - **brian2modelfitting** (`bench/fit_brian2modelfitting.py`, run by `--peer-python`, an
   interpreter with brian2modelfitting 0.4 and numpy < 2): the same equations in Brian, fitted by
   Nevergrad's differential evolution, `--popsize` parameter sets a round, with its built-in
@@ -24,13 +27,14 @@ back through `Replay`): on the held-out sweeps from `t_start` on, the coincidenc
 (Δ = 4 ms), the spike-count error, the subthreshold RMSE (mV, spike windows masked) and
 `gamma_error = 1 - Γ + 2 |ΔN| / N_data` (brian2modelfitting's own error), each averaged over the
 two sweeps. The peer's parameters are also simulated by brainsim (`held_out_in_brainsim`),
-which separates the fit from the two integrators' differences. Lines: brainsim's fit (`fit_s`
-and `cpu_s` for the first fit in the process, XLA compilation included; `warm_fit_s` for the
-same fit again, compiled code reused; `total_s` from data loading to the held-out scores),
-each peer fit with its checkpoints, and a `summary` per peer fit: the first checkpoint whose
-held-out `gamma_error` is at most brainsim's, and `speedup`, its `fit_s` over brainsim's
-first-fit `fit_s` (`>x` when no checkpoint gets there: x is then a lower bound). Pin the run to
-one core:
+which separates the fit from the two integrators' differences. Lines: each brainsim fit
+(`fit_s` and `cpu_s`, `compiled`: whether compiled code was reused; `total_s` of the first,
+from data loading to its scores; `train` and `held_out` scores), each peer fit with its
+checkpoints (`train_error`: its own Γ error on the training sweeps, a mean over sweeps as
+brainsim's), and two `summary` lines per peer fit, for the training and the held-out sweeps:
+brainsim's mean `gamma_error` over its fits (and sd), the first peer checkpoint whose error
+there is at most that, and `speedup`, its `fit_s` over brainsim's first (compiling) fit
+(`>x` when no checkpoint gets there: x is then a lower bound). Pin the run to one core:
 
     taskset -c 0 python bench/fit.py --peer-python /path/to/venv-with-b2mf/bin/python
 """
@@ -49,12 +53,21 @@ import time
 from typing import NamedTuple
 
 import equinox as eqx
+import jax
 import jax.numpy as jnp
 import numpy as np
 from jaxtyping import Array, Float, Int
 
 from brainsim.datasets import load_idrest
-from brainsim.fit import Evaluation, SweepData, bin_spike_times, evaluate, fit_model, parametrize
+from brainsim.fit import (
+    Evaluation,
+    SweepData,
+    bin_spike_times,
+    evaluate,
+    fit_model,
+    gamma_loss,
+    parametrize,
+)
 from brainsim.fit._search import search_ranges
 from brainsim.neurons import AdEx
 
@@ -185,11 +198,14 @@ def _run_peer(python, data_path, metric, args, workdir) -> dict | None:
     return json.loads(lines[-1]) | {"out": out}
 
 
-def _fit_brainsim(template, names, train, search, args):
+def _fit_brainsim(template, names, train, search, args, seed):
     """brainsim's fit and the CPU time it took (s)."""
     cpu = time.process_time()
     result = fit_model(template, names, train, search=search, n_samples=args.samples,
-                       n_starts=args.starts, steps=args.steps, progress=False)
+                       n_starts=args.starts, steps=args.steps, strategy=args.strategy,
+                       population=args.population, key=jax.random.key(seed),
+                       search_loss=gamma_loss() if args.search_loss == "gamma" else None,
+                       progress=False)
     return result, time.process_time() - cpu
 
 
@@ -199,9 +215,15 @@ def main() -> None:
     parser.add_argument("--window", type=float, nargs=2, default=(600.0, 1600.0),
                         help="part of each sweep used (ms, the recording's clock)")
     parser.add_argument("--t-start", type=float, default=50.0, help="first scored time (ms)")
-    parser.add_argument("--samples", type=int, default=1024, help="brainsim: random candidates")
+    parser.add_argument("--samples", type=int, default=1920, help="brainsim: candidates")
+    parser.add_argument("--strategy", default="CMA_ES", help="brainsim: global stage")
+    parser.add_argument("--population", type=int, default=64, help="brainsim: per generation")
+    parser.add_argument("--search-loss", choices=("gamma", "recording"), default="gamma",
+                        help="brainsim: ranks the global stage and chooses the result")
     parser.add_argument("--starts", type=int, default=4, help="brainsim: candidates refined")
-    parser.add_argument("--steps", type=int, default=150, help="brainsim: refinement steps")
+    parser.add_argument("--steps", type=int, default=50, help="brainsim: refinement steps")
+    parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2],
+                        help="brainsim: keys of its fits")
     parser.add_argument("--peer-python", help="interpreter with brian2modelfitting 0.4")
     parser.add_argument("--metrics", nargs="+", default=["gamma"], choices=("gamma", "mse"),
                         help="the peer's metric(s), one fit each")
@@ -220,16 +242,22 @@ def main() -> None:
                                             t_start=args.t_start)
                    for sweeps in (example.TRAIN, example.TEST))
     name, template, names, search = example.models()[0]
-    result, cpu_s = _fit_brainsim(template, names, train, search, args)
-    brainsim_scores = held_out_scores(evaluate(result.model, test))
-    total_s = time.perf_counter() - start
-    warm, warm_cpu_s = _fit_brainsim(template, names, train, search, args)
-    _emit(tool="brainsim", model=name, loss="recording_loss", samples=args.samples,
-          starts=args.starts, steps=args.steps, train_loss=round(result.loss, 4),
-          held_out=brainsim_scores, fit_s=round(result.wall_time, 2), cpu_s=round(cpu_s, 2),
-          total_s=round(total_s, 2), warm_fit_s=round(warm.wall_time, 2),
-          warm_cpu_s=round(warm_cpu_s, 2),
-          values={k: round(float(v), 4) for k, v in result.values.items()})
+    fits = []
+    for seed in args.seeds:
+        result, cpu_s = _fit_brainsim(template, names, train, search, args, seed)
+        fits.append(dict(
+            seed=seed, fit_s=round(result.wall_time, 2), cpu_s=round(cpu_s, 2),
+            train=held_out_scores(evaluate(result.model, train)),
+            held_out=held_out_scores(evaluate(result.model, test)),
+            values={k: round(float(v), 4) for k, v in result.values.items()}))
+        if len(fits) == 1:
+            fits[0]["total_s"] = round(time.perf_counter() - start, 2)
+        _emit(tool="brainsim", model=name, strategy=args.strategy, search_loss=args.search_loss,
+              loss="recording_loss", samples=args.samples, population=args.population,
+              starts=args.starts, steps=args.steps, compiled=len(fits) > 1, **fits[-1])
+    brainsim = {
+        part: [f[part]["gamma_error"] for f in fits] for part in ("train", "held_out")
+    } | {"fit_s": [f["fit_s"] for f in fits]}
 
     python = args.peer_python
     if not python or not os.path.exists(python):
@@ -252,18 +280,26 @@ def main() -> None:
                 point["held_out_in_brainsim"] = held_out_scores(
                     evaluate(_with_values(template, point["values"]), test))
             _emit(**peer)
-            _emit(**_summary(metric, result.wall_time, brainsim_scores, peer["checkpoints"]))
+            for part, peer_error in (("train", lambda p: p["train_error"]),
+                                     ("held_out", lambda p: p["held_out"]["gamma_error"])):
+                _emit(**_summary(metric, part, brainsim, peer["checkpoints"], peer_error))
 
 
-def _summary(metric, brainsim_s, brainsim_scores, checkpoints) -> dict:
-    """The first peer checkpoint whose held-out `gamma_error` is <= brainsim's, and the ratio
-    of its fitting time to brainsim's (a lower bound from the last checkpoint if none is)."""
-    target = brainsim_scores["gamma_error"]
-    reached = [p for p in checkpoints if p["held_out"]["gamma_error"] <= target]
+def _summary(metric, part, brainsim, checkpoints, peer_error) -> dict:
+    """brainsim's mean `gamma_error` on the `part` sweeps over its fits, the first peer
+    checkpoint whose error there is at most that, and the ratio of its fitting time to
+    brainsim's first (compiling) fit (a lower bound from the last checkpoint if none is)."""
+    errors = np.asarray(brainsim[part])
+    target = float(errors.mean())
+    reached = [p for p in checkpoints if peer_error(p) <= target]
     point = reached[0] if reached else checkpoints[-1]
-    return dict(summary=metric, brainsim_gamma_error=target,
+    brainsim_s = brainsim["fit_s"][0]
+    return dict(summary=metric, sweeps=part, brainsim_gamma_error=round(target, 4),
+                brainsim_gamma_error_sd=round(float(errors.std(ddof=1)), 4)
+                if errors.size > 1 else None,
+                peer_gamma_error=[round(peer_error(p), 4) for p in checkpoints],
                 peer_reached_at_rounds=point["rounds"] if reached else None,
-                peer_fit_s=point["fit_s"], brainsim_fit_s=round(brainsim_s, 2),
+                peer_fit_s=point["fit_s"], brainsim_fit_s=brainsim_s,
                 speedup=("" if reached else ">") + f"{point['fit_s'] / brainsim_s:.1f}")
 
 
