@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import equinox as eqx
 import jax.numpy as jnp
 from jaxtyping import Array, Float
 
+import brainsim_ops as bo
 from brainsim._validation import as_param, check_finite
 from brainsim.rate._base import RatePopulation, delayed_output
 from brainsim.rate._gain import Gain
@@ -41,8 +44,10 @@ class RateCoupling(eqx.Module):
         target: name of the receiving population (a rate population, or a
             `brainsim.neurons.PoissonSource` whose input is its rate in Hz, see `RateToSpikes`).
         weights: a scalar or a vector (one-to-one: `h_i = w_i X_i`; the source has 1 or
-            `n_target` units) or a matrix `(n_target, n_source)` (`w_ij` from `j` to `i`);
-            differentiable.
+            `n_target` units), a matrix `(n_target, n_source)` (`w_ij` from `j` to `i`), or a
+            sparse `brainsim_ops` connectivity from source to target (`fixed_in_degree`, ...;
+            the product runs through `brainsim_ops.event_matvec` with graded rates, at a cost
+            proportional to the synapses); differentiable.
         delay: delay in ms (default 0: instantaneous); a whole multiple of `dt`.
         dt: the run's time step (ms), needed with `delay`.
         gain: optional nonlinearity `ψ` applied to each presynaptic output before weighting.
@@ -57,7 +62,8 @@ class RateCoupling(eqx.Module):
 
     source: str = eqx.field(static=True)
     target: str = eqx.field(static=True)
-    weights: Float[Array, ...]
+    weights: Float[Array, ...] | None
+    conn: Any
     delay_steps: int = eqx.field(static=True)
     gain: Gain | None
 
@@ -65,13 +71,16 @@ class RateCoupling(eqx.Module):
         for label, value in (("source", source), ("target", target)):
             if not isinstance(value, str) or not value:
                 raise TypeError(f"`{label}` must be a population name, got {value!r}.")
-        weights = as_param(weights)
-        check_finite("weights", weights)
-        if weights.ndim > 2:
-            raise ValueError(
-                f"`weights` must be a scalar, a vector or a (n_target, n_source) matrix, got "
-                f"shape {weights.shape}."
-            )
+        if hasattr(weights, "n_pre") and hasattr(weights, "todense"):
+            self.conn, weights = weights, None
+        else:
+            self.conn, weights = None, as_param(weights)
+            check_finite("weights", weights)
+            if weights.ndim > 2:
+                raise ValueError(
+                    "`weights` must be a scalar, a vector, a (n_target, n_source) matrix or a "
+                    f"brainsim_ops connectivity, got shape {weights.shape}."
+                )
         if gain is not None and not isinstance(gain, Gain):
             raise TypeError(f"`gain` must be a brainsim.rate gain function, got {gain!r}.")
         self.source, self.target, self.weights, self.gain = source, target, weights, gain
@@ -90,7 +99,15 @@ class RateCoupling(eqx.Module):
                 "see brainsim.rate.spike_to_rate)."
             )
         n_source, n_target = sizes[self.source], sizes[self.target]
-        shape = self.weights.shape
+        if self.conn is not None:
+            if (self.conn.n_pre, self.conn.n_post) != (n_source, n_target):
+                raise ValueError(
+                    f"{name}: the connectivity is {self.conn.n_pre} -> {self.conn.n_post}, but "
+                    f"the populations have {n_source} -> {n_target} units."
+                )
+            shape = (n_target, n_source)
+        else:
+            shape = self.weights.shape
         if len(shape) == 2 and shape != (n_target, n_source):
             raise ValueError(
                 f"{name}: `weights` has shape {shape}, expected (n_target, n_source) = "
@@ -118,7 +135,12 @@ class RateCoupling(eqx.Module):
         x = source.output if self.delay_steps == 0 else delayed_output(source, self.delay_steps)
         if self.gain is not None:
             x = self.gain(x)
-        h = self.weights @ x if self.weights.ndim == 2 else self.weights * x
+        if self.conn is not None:
+            h = bo.event_matvec(x, self.conn)
+        elif self.weights.ndim == 2:
+            h = self.weights @ x
+        else:
+            h = self.weights * x
         if self.delay_steps == 0:
             return h
         return jnp.where(source.head >= self.delay_steps, h, 0.0)

@@ -120,3 +120,28 @@ def test_bad_inputs_and_networks_are_refused():
                    couplings=[rate.RateCoupling("A", "B")])
     with pytest.raises(TypeError, match="PoissonSource"):
         bs.Network({"A": (unit, 2), "B": (unit, 2)}, couplings=[rate.RateToSpikes("A", "B")])
+
+
+def test_sparse_connectivity_equals_its_dense_matrix_and_has_gradients(x64, finite_differences):
+    conn = bo.fixed_in_degree(jax.random.key(3), 30, 20, 5, weight=0.3)
+    unit = rate.InputNoiseRate(tau=5.0, mu=1.0, gain=rate.Tanh(), history=5)
+
+    def final(weights):
+        net = bs.Network({"A": (unit, 30), "B": (unit, 20)},
+                         couplings=[rate.RateCoupling("A", "B", weights, delay=0.5, dt=0.1)])
+        return bs.run(net, net.init(), duration=5.0, dt=0.1, record=["B.rate"],
+                      stream=False)["B.rate"][-1]
+
+    dense = conn.todense().T  # (n_target, n_source)
+    np.testing.assert_allclose(final(conn), final(dense), rtol=1e-12)
+
+    @jax.jit
+    def total(scale):
+        return jnp.sum(final(conn.with_weights(conn.weights * scale)))
+
+    fd = finite_differences(total, np.array(1.0))
+    # x64 central differences (eps 1e-6)
+    np.testing.assert_allclose(jax.grad(total)(1.0), fd, rtol=1e-6)
+    with pytest.raises(ValueError, match="30 -> 20"):
+        bs.Network({"A": (unit, 20), "B": (unit, 30)},
+                   couplings=[rate.RateCoupling("A", "B", conn)])
