@@ -146,3 +146,10 @@ def test_bad_input_is_named(call, match):
     x, target = _task(jax.random.key(1))
     with pytest.raises((ValueError, TypeError), match=match):
         call(net, x, target)
+
+
+@pytest.mark.slow
+def test_eprop_sine_example_lowers_the_loss(run_example):
+    out = run_example("eprop_sine")
+    first, last = (float(x) for x in out.split("loss ")[1].split(" in ")[0].split(" -> "))
+    assert last < 0.5 * first
