@@ -11,7 +11,7 @@ import numpy as np
 from jaxtyping import Array, Float, Int, PRNGKeyArray
 
 from brainsim import integrators
-from brainsim._validation import _concrete, as_param, check_finite, check_less, check_positive
+from brainsim._validation import _concrete, as_param, check_finite, check_positive
 from brainsim.rate._base import RatePopulation, rate_input
 
 
@@ -97,7 +97,7 @@ class JansenRit(RatePopulation):
         check_positive("p_high", self.p_high, allow_zero=True)
         low, high = _concrete(self.p_low), _concrete(self.p_high)
         if low is not None and high is not None and np.any(low > high):
-            check_less("p_low", low, "p_high", high)
+            raise ValueError(f"`p_low` ({low} Hz) must be at most `p_high` ({high} Hz).")
         self._check_history()
 
     @property
@@ -128,7 +128,10 @@ class JansenRit(RatePopulation):
         y0, y1, y2, y3, y4, y5 = y
         a, b = self.a * 1e-3, self.b * 1e-3
         C1, C2, C3, C4 = self.C, 0.8 * self.C, 0.25 * self.C, 0.25 * self.C
-        s = lambda v: self.sigmoid(v) * 1e-3  # noqa: E731  (per ms)
+
+        def s(v):  # the sigmoid in 1/ms
+            return self.sigmoid(v) * 1e-3
+
         return (
             y3,
             y4,

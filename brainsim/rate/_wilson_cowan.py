@@ -31,14 +31,13 @@ class WilsonCowanState(NamedTuple):
     head: Int[Array, ""]
 
 
+def _logistic(x):
+    return 1.0 / (1.0 + jnp.exp(-x))
+
+
 def _response(x, a, theta):
     """The subtractive sigmoid `S(x) = 1/(1 + e^{-a(x-θ)}) - 1/(1 + e^{aθ})`, with S(0) = 0."""
-    return jax_sigmoid(a * (x - theta)) - jax_sigmoid(-a * theta)
-
-
-def jax_sigmoid(x):
-    """The logistic function."""
-    return 1.0 / (1.0 + jnp.exp(-x))
+    return _logistic(a * (x - theta)) - _logistic(-a * theta)
 
 
 class WilsonCowan(RatePopulation):
@@ -103,8 +102,8 @@ class WilsonCowan(RatePopulation):
 
     def derivatives(self, E, I, h=0.0):
         """`(dE/dt, dI/dt)` (1/ms) at `E`, `I` with input `h` to the excitatory population."""
-        k_E = 1.0 - jax_sigmoid(-self.a_E * self.theta_E)
-        k_I = 1.0 - jax_sigmoid(-self.a_I * self.theta_I)
+        k_E = 1.0 - _logistic(-self.a_E * self.theta_E)
+        k_I = 1.0 - _logistic(-self.a_I * self.theta_I)
         x_E = self.c_EE * E - self.c_IE * I + self.P + h
         x_I = self.c_EI * E - self.c_II * I + self.Q
         dE = (-E + (k_E - self.r_E * E) * _response(x_E, self.a_E, self.theta_E)) / self.tau_E
