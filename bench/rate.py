@@ -4,7 +4,8 @@ A random network of N `tanh` rate neurons with noise (input noise: `tanh_rate_ip
 lambda = 1, sigma = 0.5; output noise: `tanh_rate_opn`, sigma = 0.05), tau = 10 ms, mu = 0.1,
 each receiving K = 100 inputs from random sources with Gaussian weights (std 0.5 / sqrt(K)),
 through delayed (1 ms) or instantaneous rate connections; dt = 0.1 ms, `--duration` ms.
-brainsim holds the weights as a dense (N, N) matrix (`RateCoupling`); NEST uses
+brainsim holds the weights as a dense (N, N) matrix (`RateCoupling`), or with `_sparse` cases
+as a `brainsim_ops.fixed_in_degree` connectivity (`event_matvec` of the rates); NEST uses
 `rate_connection_delayed` / `rate_connection_instantaneous` (the latter with waveform
 relaxation, NEST's default tolerance). Also Wilson-Cowan and Jansen-Rit populations of N units
 (brainsim only: NEST 3.10 has neither model). Every measurement runs in a fresh process pinned
@@ -26,8 +27,9 @@ import sys
 import time
 
 K, TAU, MU, DT, DELAY = 100, 10.0, 0.1, 0.1, 1.0
-CASES = ("ipn_delayed", "ipn_instantaneous", "opn_delayed", "wilson_cowan", "jansen_rit")
-NEST_CASES = CASES[:3]
+CASES = ("ipn_delayed", "ipn_delayed_sparse", "ipn_instantaneous", "opn_delayed",
+         "wilson_cowan", "jansen_rit")
+NEST_CASES = ("ipn_delayed", "ipn_instantaneous", "opn_delayed")
 
 
 def _emit(**fields) -> None:
@@ -41,6 +43,7 @@ def run_brainsim(case: str, n: int, duration: float) -> None:
     import numpy as np
 
     import brainsim as bs
+    import brainsim_ops as bo
     from brainsim import rate
 
     bs.use_cpu_cores(1)
@@ -55,13 +58,19 @@ def run_brainsim(case: str, n: int, duration: float) -> None:
         for i in range(n):
             weights[i, rng.choice(n, K, replace=False)] = rng.normal(0, 0.5 / np.sqrt(K), K)
         gain = rate.Tanh()
-        history = round(DELAY / DT) if case.endswith("delayed") else 0
+        history = round(DELAY / DT) if "delayed" in case else 0
         if case.startswith("ipn"):
             unit = rate.InputNoiseRate(tau=TAU, mu=MU, sigma=0.5, gain=gain, history=history)
         else:
             unit = rate.OutputNoiseRate(tau=TAU, mu=MU, sigma=0.05, gain=gain, history=history)
         delay = DELAY if history else None
-        coupling = rate.RateCoupling("R", "R", jnp.asarray(weights), delay=delay, dt=DT)
+        if case.endswith("sparse"):
+            conn = bo.fixed_in_degree(jax.random.key(0), n, n, K)
+            normal = jax.random.normal(jax.random.key(2), conn.synapse_shape)
+            weights = conn.with_weights(0.5 / np.sqrt(K) * normal)
+        else:
+            weights = jnp.asarray(weights)
+        coupling = rate.RateCoupling("R", "R", weights, delay=delay, dt=DT)
         net = bs.Network({"R": (unit, n)}, couplings=[coupling])
         state, record = net.init(jax.random.key(1)), "R.rate"
     build_s = time.perf_counter() - began
