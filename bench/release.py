@@ -4,7 +4,8 @@ A Poisson population (`--n` neurons, `--rate` Hz) projects with probability `--p
 delay onto `--n` LIF neurons held below threshold (so only the synapses work). One JSON line
 per (simulator, synapse): compile and run time separately, presynaptic spikes, and the summed
 input delivered (a check that the releases happened: Bernoulli ~ p_transmit, quantal ~ U of the
-static sum at low rates). With `--peer-python` pointing at a Python with NEST 3.10, the same
+static sum at low rates); the releases draw with JAX's default PRNG (threefry) and with XLA's
+bit generator (`key_impl="rbg"`). With `--peer-python` pointing at a Python with NEST 3.10, the same
 network with `static_synapse`, `bernoulli_synapse` and `quantal_stp_synapse` runs in the same
 invocation (one thread).
 
@@ -21,6 +22,7 @@ import sys
 import time
 
 SYNAPSES = ("static", "bernoulli", "quantal")
+KEY_IMPLS = ("threefry2x32", "rbg")  # brainsim's PRNG for the releases (default, fast)
 P_TRANSMIT, U, N_SITES, TAU_REC = 0.3, 0.5, 2, 400.0
 WEIGHT = 1.0  # pA (a current jump; the neurons never reach threshold)
 
@@ -29,7 +31,7 @@ def _emit(**fields) -> None:
     print(json.dumps(fields), flush=True)
 
 
-def run_brainsim(args, synapse: str) -> None:
+def run_brainsim(args, synapse: str, key_impl: str = "threefry2x32") -> None:
     import jax
     import jax.numpy as jnp
 
@@ -37,8 +39,10 @@ def run_brainsim(args, synapse: str) -> None:
     import brainsim_ops as bo
     from brainsim.synapses import BernoulliRelease, Current, Exponential, QuantalRelease
 
-    release = {"static": None, "bernoulli": BernoulliRelease(P_TRANSMIT),
-               "quantal": QuantalRelease(U=U, n=N_SITES, tau_rec=TAU_REC)}[synapse]
+    release = {"static": None,
+               "bernoulli": BernoulliRelease(P_TRANSMIT, key_impl=key_impl),
+               "quantal": QuantalRelease(U=U, n=N_SITES, tau_rec=TAU_REC, key_impl=key_impl),
+               }[synapse]
     conn = bo.fixed_prob(jax.random.key(0), args.n, args.n, args.p, weight=WEIGHT)
     proj = bs.Projection("pre", "post", conn, Exponential(tau=2.0), Current(), stp=release,
                          delay=1.0, dt=args.dt)  # fmt: skip
@@ -58,7 +62,8 @@ def run_brainsim(args, synapse: str) -> None:
     tau, dt = 2.0, args.dt
     # the jumps of g (pA) summed: the sum of g over steps times (1 - exp(-dt / tau))
     total = float(jnp.sum(result.traces["sum"])) * (1 - jnp.exp(-dt / tau))
-    _emit(bench="release", simulator="brainsim", synapse=synapse, n=args.n, p=args.p,
+    _emit(bench="release", simulator="brainsim", synapse=synapse,
+          key_impl=None if release is None else key_impl, n=args.n, p=args.p,
           n_syn=int(conn.n_syn), duration_ms=args.duration, dt=dt,
           compile_s=round(timings[0] - timings[1], 3), run_s=round(timings[1], 3),
           pre_spikes=len(result.spikes["pre.spikes"]), delivered=round(float(total), 1))
@@ -121,7 +126,8 @@ def main() -> None:
     parser.add_argument("--peer-python", default=None)
     args = parser.parse_args()
     for synapse in SYNAPSES:
-        run_brainsim(args, synapse)
+        for key_impl in KEY_IMPLS[: 1 if synapse == "static" else None]:
+            run_brainsim(args, synapse, key_impl)
         if args.peer_python:
             run_nest(args, synapse)
 

@@ -12,10 +12,12 @@ from jaxtyping import Array, Float, PRNGKeyArray
 import brainsim_ops as bo
 from brainsim._validation import as_param, check_at_most, check_positive
 
+KEY_IMPLS = ("threefry2x32", "rbg", "unsafe_rbg")
 
-def _release_key(key, seed: int) -> PRNGKeyArray:
+
+def _release_key(key, seed: int, impl: str) -> PRNGKeyArray:
     if key is None:
-        return jax.random.key(seed)
+        return jax.random.key(seed, impl=impl)
     if not (isinstance(key, jax.Array) and jnp.issubdtype(key.dtype, jax.dtypes.prng_key)):
         raise TypeError(f"`key` must be a typed JAX key (jax.random.key), got {key!r}.")
     return key
@@ -26,9 +28,11 @@ def _straight_through(sample, mean):
     return sample + mean - jax.lax.stop_gradient(mean)
 
 
-def _check_seed(seed) -> None:
+def _check_seed(seed, key_impl) -> None:
     if not isinstance(seed, int) or isinstance(seed, bool) or seed < 0:
         raise ValueError(f"`seed` must be a non-negative int, got {seed!r}.")
+    if key_impl not in KEY_IMPLS:
+        raise ValueError(f"`key_impl` must be one of {KEY_IMPLS}, got {key_impl!r}.")
 
 
 class BernoulliState(NamedTuple):
@@ -56,6 +60,9 @@ class BernoulliRelease(eqx.Module):
         p_transmit: transmission probability (dimensionless, in [0, 1]; scalar or one per
             synapse, `conn.synapse_shape`).
         seed: seed of the default key when `init` gets none (a non-negative int).
+        key_impl: the PRNG of that default key: `"threefry2x32"` (JAX's default: `vmap` over
+            keys equals a loop), or `"rbg"` / `"unsafe_rbg"` (XLA's bit generator: far
+            faster on CPU, but `vmap` over keys no longer equals a loop).
 
     Example:
         >>> import jax, jax.numpy as jnp, brainsim_ops as bo
@@ -73,16 +80,17 @@ class BernoulliRelease(eqx.Module):
 
     p_transmit: Float[Array, "*syn"] = eqx.field(default=1.0, converter=as_param)
     seed: int = eqx.field(default=0, static=True)
+    key_impl: str = eqx.field(default="threefry2x32", static=True)
 
     def __check_init__(self):
         check_positive("p_transmit", self.p_transmit, allow_zero=True)
         check_at_most("p_transmit", self.p_transmit, 1.0)
-        _check_seed(self.seed)
+        _check_seed(self.seed, self.key_impl)
 
     def init(self, conn, key: PRNGKeyArray | None = None) -> BernoulliState:
         """The state for `conn` (checks the shape of `p_transmit`); `key` default: `seed`."""
         _check_shape("p_transmit", self.p_transmit, conn)
-        return BernoulliState(key=_release_key(key, self.seed))
+        return BernoulliState(key=_release_key(key, self.seed, self.key_impl))
 
     def transmit(self, state: BernoulliState, pre_spikes, conn, *, dt):
         """Draw this step's releases; `dt` (ms) is unused.
@@ -145,6 +153,9 @@ class QuantalRelease(eqx.Module):
         tau_fac: facilitation time constant (ms, >= 0; 0: no facilitation).
         n: number of release sites per synapse (int >= 1, the same for all synapses).
         seed: seed of the default key when `init` gets none (a non-negative int).
+        key_impl: the PRNG of that default key: `"threefry2x32"` (JAX's default: `vmap` over
+            keys equals a loop), or `"rbg"` / `"unsafe_rbg"` (XLA's bit generator: far
+            faster on CPU, but `vmap` over keys no longer equals a loop).
 
     Example:
         >>> import jax, jax.numpy as jnp, brainsim_ops as bo
@@ -165,6 +176,7 @@ class QuantalRelease(eqx.Module):
     tau_fac: Float[Array, "*syn"] = eqx.field(default=0.0, converter=as_param)
     n: int = eqx.field(default=1, static=True)
     seed: int = eqx.field(default=0, static=True)
+    key_impl: str = eqx.field(default="threefry2x32", static=True)
 
     def __check_init__(self):
         check_positive("U", self.U)
@@ -174,7 +186,7 @@ class QuantalRelease(eqx.Module):
         if not isinstance(self.n, int) or isinstance(self.n, bool) or self.n < 1:
             raise ValueError(f"`n` (release sites per synapse) must be an int >= 1, got "
                              f"{self.n!r}.")  # fmt: skip
-        _check_seed(self.seed)
+        _check_seed(self.seed, self.key_impl)
 
     def init(self, conn, key: PRNGKeyArray | None = None) -> QuantalState:
         """Rested synapses for `conn` (all `n` sites full, no spike yet); `key` default:
@@ -186,7 +198,7 @@ class QuantalRelease(eqx.Module):
             u=jnp.broadcast_to(self.U, shape).astype(dtype),
             a=jnp.full(shape, self.n, dtype),
             since=jnp.full(shape, -1.0, dtype),
-            key=_release_key(key, self.seed),
+            key=_release_key(key, self.seed, self.key_impl),
         )
 
     def _binomial(self, key, count, p):

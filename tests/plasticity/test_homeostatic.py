@@ -70,7 +70,7 @@ def _scaled_lif_rates(initial_scale, tau_scaling=1000.0, steps=24_000):
 
 def test_scaling_brings_every_neuron_to_the_target_rate():
     rates, w = jax.jit(_scaled_lif_rates)(1.0)
-    # initial rates 0 to ~100 Hz; after 12 s (12 tau_scaling) each neuron fires at 10 Hz: a
+    # initial inputs 200 to 2000 pA; after 12 s (12 tau_scaling) each neuron fires at 10 Hz: a
     # deterministic LIF counts whole spikes in 4 s, so +-0.5 Hz is +-2 spikes
     np.testing.assert_allclose(rates, 10.0, atol=0.5)
     # the fixed point is the same total input for every neuron

@@ -123,6 +123,17 @@ def test_same_key_same_releases_and_vmap_over_keys_equals_loop(release):
     assert not np.array_equal(batched[0], batched[1])
 
 
+def test_the_fast_bit_generator_is_reproducible_with_the_same_statistics():
+    release = QuantalRelease(U=0.5, n=5, tau_rec=400.0, key_impl="rbg")
+    p = _params("quantal_depressing")
+    times = p["times"]
+    mean, _ = _train_statistics(release, 1.0, times, None)
+    again, _ = _train_statistics(release, 1.0, times, None)
+    np.testing.assert_array_equal(mean, again)  # the same seed: the same releases
+    mean_th, var_th = _theory("quantal_depressing", p, times)
+    assert np.all(np.abs(mean - mean_th) < 4.5 * np.sqrt(var_th / N))  # as with threefry
+
+
 def test_bernoulli_gradients_pathwise_for_weights_straight_through_for_p(x64, finite_differences):
     conn = bo.all_to_all(2, 6, weight=jnp.linspace(0.5, 1.5, 12).reshape(2, 6))
     spikes = jnp.array([1.0, 1.0])
@@ -212,6 +223,7 @@ def test_release_in_a_network_under_jit_vmap_and_grad():
         (lambda: QuantalRelease(tau_rec=-1.0), "tau_rec"),
         (lambda: QuantalRelease(n=0), "`n`"),
         (lambda: QuantalRelease(seed=-1), "seed"),
+        (lambda: BernoulliRelease(0.5, key_impl="mt19937"), "key_impl"),
         (lambda: BernoulliRelease(jnp.full(3, 0.5)).init(bo.all_to_all(2, 2)), "p_transmit"),
         (lambda: QuantalRelease().init(bo.all_to_all(2, 2), key=3), "key"),
     ],
