@@ -40,19 +40,20 @@ def run_brainsim(iterations: int) -> None:
     import brainsim as bs
 
     sys.path.insert(0, str(ROOT / "examples"))
-    from eprop_sine import DT, STEPS, make_network, sine_task
+    from eprop_sine import DT, STEPS, make_network, sine_task, weights
 
     bs.use_cpu_cores(1)
     spikes, target = sine_task(1, 100)
     net = make_network(100, 100, jax.random.key(1))
     optimizer = optax.adam(2.0)
-    opt_state = optimizer.init(eqx.filter(net, eqx.is_inexact_array))
+    opt_state = optimizer.init(weights(net))
 
     @eqx.filter_jit
     def update(net, opt_state):
         loss, grads, final = bs.train.eprop_value_and_grad(net, spikes, target, dt=DT)
-        updates, opt_state = optimizer.update(grads, opt_state)
-        return eqx.apply_updates(net, updates), opt_state, loss
+        updates, opt_state = optimizer.update(weights(grads), opt_state)
+        new = optax.apply_updates(weights(net), updates)
+        return eqx.tree_at(weights, net, new), opt_state, loss
 
     times, losses = [], []
     for _ in range(iterations):

@@ -58,16 +58,23 @@ def make_network(n_in: int, n_rec: int, key) -> RecurrentSNN:
                                output_scale=100.0)  # fmt: skip
 
 
+def weights(net):
+    """The trained parameters: input, recurrent and readout weights (the neuron constants and
+    the readout's time constant stay fixed)."""
+    return net.w_in, net.w_rec, net.w_out
+
+
 def train(net, spikes, target, iterations: int, learning_rate: float, feedback=None):
     """Adam on e-prop gradients; returns the trained network and the loss of each iteration."""
     optimizer = optax.adam(learning_rate)
-    opt_state = optimizer.init(eqx.filter(net, eqx.is_inexact_array))
+    opt_state = optimizer.init(weights(net))
 
     @eqx.filter_jit
     def update(net, opt_state):
         loss, grads, _ = eprop_value_and_grad(net, spikes, target, dt=DT, feedback=feedback)
-        updates, opt_state = optimizer.update(grads, opt_state)
-        return eqx.apply_updates(net, updates), opt_state, loss
+        updates, opt_state = optimizer.update(weights(grads), opt_state)
+        new = optax.apply_updates(weights(net), updates)
+        return eqx.tree_at(weights, net, new), opt_state, loss
 
     losses = []
     for _ in range(iterations):
