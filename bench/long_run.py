@@ -139,7 +139,8 @@ def _equal_prefix(a: np.ndarray, b: np.ndarray, block: int = 1 << 24) -> bool:
     """Whether `a[:len(b)]` equals `b`, compared block by block (memory-mapped files)."""
     if len(a) < len(b):
         return False
-    return all(np.array_equal(a[i : i + block], b[i : i + block]) for i in range(0, len(b), block))
+    return all(np.array_equal(a[i : min(i + block, len(b))], b[i : i + block])
+               for i in range(0, len(b), block))
 
 
 def compare(folder: pathlib.Path, reference: pathlib.Path, whole: bool) -> dict:
