@@ -27,10 +27,10 @@ EXAMPLE = (
 OUT = pathlib.Path(__file__).resolve().parent / "nest_eprop_sine.npz"
 
 if __name__ == "__main__":
-    # The example shows a diagram with IPython, which NEST's environment need not have.
+    # The example shows a diagram with IPython, which NEST's environment need not have: only
+    # `IPython.display` is provided (a top-level `IPython` would make matplotlib hook into it).
     display = types.ModuleType("IPython.display")
     display.Image = lambda *args, **kwargs: None
-    sys.modules.setdefault("IPython", types.ModuleType("IPython"))
     sys.modules.setdefault("IPython.display", display)
     began = time.perf_counter()
     out = pathlib.Path(sys.argv[1]) if len(sys.argv) > 1 else OUT  # bench/eprop.py passes one
