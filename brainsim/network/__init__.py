@@ -1,7 +1,20 @@
 """Networks: populations connected by projections (connectivity, delays, synapses)."""
 
 from brainsim.network._delays import DelayState
+from brainsim.network._gap_junctions import (
+    GapJunctions,
+    GapJunctionState,
+    membrane_capacitance,
+)
 from brainsim.network._network import Network
 from brainsim.network._projection import Projection, ProjectionState
 
-__all__ = ["Network", "Projection", "ProjectionState", "DelayState"]
+__all__ = [
+    "Network",
+    "Projection",
+    "ProjectionState",
+    "DelayState",
+    "GapJunctions",
+    "GapJunctionState",
+    "membrane_capacitance",
+]

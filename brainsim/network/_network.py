@@ -15,7 +15,7 @@ from brainsim.network._projection import Projection
 from brainsim.neurons import Drive
 from brainsim.neurons._base import as_drive
 
-_RESERVED = ("synapses", "step", "modulators")
+_RESERVED = ("synapses", "step", "modulators", "couplings")
 
 
 def _add(a, b):
@@ -73,7 +73,14 @@ class Network(eqx.Module):
     Astrocyte populations (`brainsim.astro`) join as populations too. Couplings that are not
     spike-driven projections (gap junctions between astrocytes, an astrocyte's slow inward
     current onto neurons) go in `couplings`: each has a `target` population and a
-    `drive(state)` computed from the network state at the start of the step. A projection whose
+    `drive(state)` computed from the network state at the start of the step. A coupling whose
+    `splits_step` is true (`brainsim.network.GapJunctions` with `method="exact"` or
+    `"implicit"`) is instead solved within the step by Strang splitting: its
+    `split_step(population_state, model, dt / 2, kept)` advances the target population by the
+    coupling alone before the population's step and again after it (the drives are still those
+    of the start of the step). A coupling with `init_state(model, n)` keeps what it returns
+    (unless None) in `state["couplings"][str(index)]`, e.g. the propagator of exact gap
+    junctions, passed back to it as `kept`. A projection whose
     `stp` is a `brainsim.astro.TripartiteRelease` sees the `G_A` of its astrocyte population at
     the start of the step and, in closed loop, feeds its astrocytes the neurotransmitter `Y_S`.
 
@@ -85,7 +92,8 @@ class Network(eqx.Module):
         populations: `{name: (model, n)}`: a neuron model (or spike source, or astrocyte
             model) and its size.
         projections: `Projection`s between these populations.
-        couplings: other couplings (`brainsim.astro.GapJunctions`, ...).
+        couplings: other couplings (`brainsim.network.GapJunctions` between neurons,
+            `brainsim.astro.GapJunctions` between astrocytes, `brainsim.stimulation.Inject`, ...).
         clocks: `{name: period}`: update periods (ms) of populations slower than the run's dt.
 
     Example:
@@ -167,6 +175,13 @@ class Network(eqx.Module):
                 raise ValueError(f"`clocks` names {name!r}, not one of {sorted(sizes)}.")
             if not (isinstance(period, int | float) and period > 0):
                 raise ValueError(f"`clocks[{name!r}]` must be a positive period in ms.")
+        for coupling in couplings:
+            if getattr(coupling, "splits_step", False) and coupling.target in clocks:
+                raise ValueError(
+                    f"coupling {type(coupling).__name__} on population {coupling.target!r}: it "
+                    f"is solved within each step of the run's dt, but {coupling.target!r} runs "
+                    f"on a clock of {clocks[coupling.target]} ms."
+                )
         self.models, self.sizes, self.projections = models, sizes, tuple(projections)
         self.couplings, self.clocks = tuple(couplings), clocks
 
@@ -183,6 +198,15 @@ class Network(eqx.Module):
             for name, k in zip(names, keys, strict=True)
         }
         state["synapses"] = {proj.name: proj.init() for proj in self.projections}
+        kept = {}
+        for i, coupling in enumerate(self.couplings):
+            if hasattr(coupling, "init_state"):
+                target = coupling.target
+                kept_state = coupling.init_state(self.models[target], self.sizes[target])
+                if kept_state is not None:
+                    kept[str(i)] = kept_state
+        if kept:
+            state["couplings"] = kept
         state["step"] = jnp.zeros((), jnp.int32)
         return state
 
@@ -216,10 +240,22 @@ class Network(eqx.Module):
                     total = _add(total, coupling.drive(state))
             return total
 
+        kept = state.get("couplings", {})
+        split = [
+            (c, kept.get(str(i)))
+            for i, c in enumerate(self.couplings)
+            if getattr(c, "splits_step", False)
+        ]
+        start = {name: state[name] for name in self.models}
+        for coupling, kept_state in split:  # first half of the Strang splitting
+            start[coupling.target] = coupling.split_step(
+                start[coupling.target], self.models[coupling.target], 0.5 * dt, kept_state
+            )
+
         new_state, spikes = {}, {}
         for name, model in self.models.items():
             if name not in self.clocks:
-                new_state[name], spikes[name] = model.step(state[name], drive_of(name), t=t, dt=dt)
+                new_state[name], spikes[name] = model.step(start[name], drive_of(name), t=t, dt=dt)
                 continue
             every = _clock_steps(name, self.clocks[name], dt)
 
@@ -235,6 +271,12 @@ class Network(eqx.Module):
                 ),
                 state[name],
             )
+        for coupling, kept_state in reversed(split):  # second half
+            new_state[coupling.target] = coupling.split_step(
+                new_state[coupling.target], self.models[coupling.target], 0.5 * dt, kept_state
+            )
+        if kept:
+            new_state["couplings"] = kept
         new_state["synapses"] = {
             proj.name: proj.step(
                 state["synapses"][proj.name],
