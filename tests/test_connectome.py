@@ -132,6 +132,7 @@ def test_synapse_signs_follow_gabaergic_neurons(cook):
     assert 0.02 < inhibitory.mean() < 0.2  # 26 of 302 neurons, with few output synapses
 
 
+@pytest.mark.slow  # cross-validation, ~10-120 s on a loaded machine
 def test_graded_network_spreads_touch_input_and_gap_junctions_need_the_exact_solver(cook):
     """302 graded neurons; 2 pA into the anterior touch cells. Gap junctions of 0.1 nS per
     contact against 1 pF cells couple at up to ~100/ms: the exact half-steps are stable at
@@ -155,6 +156,7 @@ def test_graded_network_spreads_touch_input_and_gap_junctions_need_the_exact_sol
     assert not np.all(np.isfinite(unstable)) or np.abs(unstable).max() > 1e3
 
 
+@pytest.mark.slow  # cross-validation, ~10-120 s on a loaded machine
 def test_spiking_network_with_both_synapse_kinds(cook):
     net = bs.connectome.build_network(cook, neurons="spiking", g_gap=0.5, g_syn=0.5, dt=0.1,
                                       delay=1.0)  # fmt: skip
@@ -168,6 +170,7 @@ def test_spiking_network_with_both_synapse_kinds(cook):
     assert np.count_nonzero(count) > 3
 
 
+@pytest.mark.slow  # cross-validation, ~10-120 s on a loaded machine
 def test_jit_vmap_and_grad_through_the_worm(cook, x64, finite_differences):
     worm = cook.neurons()
     sub = worm.subset(np.arange(40))  # a small part keeps the finite differences quick
@@ -210,6 +213,7 @@ def test_bad_input_raises_clear_errors(cook):
         bs.connectome.GradedSynapses("neurons", [0, 1], [1, 0], g=[1.0, 2.0, 3.0])
 
 
+@pytest.mark.slow  # cross-validation, ~10-120 s on a loaded machine
 def test_celegans_example(run_example):
     out = run_example("celegans", "--duration", 100)
     assert "302 neurons" in out and "cect summary" in out

@@ -79,6 +79,7 @@ def test_rectifying_junction_passes_current_only_from_pre_to_post():
     np.testing.assert_allclose(gj.currents(jnp.array([-60.0, -50.0])), [0.0, 0.0])
 
 
+@pytest.mark.slow  # cross-validation, ~10-120 s on a loaded machine
 def test_exact_splitting_is_exact_for_identical_passive_cells(x64):
     """Membrane and coupling commute for identical passive cells with equal drives (the
     coupling's Laplacian annihilates their common resting potential): the split step is the
@@ -100,6 +101,7 @@ def test_exact_splitting_is_exact_for_identical_passive_cells(x64):
     np.testing.assert_allclose(result["P.v"][-1], exact, atol=1e-9)
 
 
+@pytest.mark.slow  # cross-validation, ~10-120 s on a loaded machine
 def test_exact_splitting_converges_at_second_order_for_unequal_cells(x64):
     cells = bs.neurons.LIF(tau_m=jnp.array([10.0, 30.0, 20.0]), v_rest=-65.0, v_th=1e6,
                            R=jnp.array([0.05, 0.2, 0.1]))  # fmt: skip
@@ -124,6 +126,7 @@ def test_exact_splitting_converges_at_second_order_for_unequal_cells(x64):
     assert np.all(orders > 1.9), (errors, orders)
 
 
+@pytest.mark.slow  # cross-validation, ~10-120 s on a loaded machine
 def test_implicit_and_explicit_converge_at_first_order(x64):
     cells = bs.neurons.LIF(tau_m=jnp.array([10.0, 30.0]), v_rest=-65.0, v_th=1e6,
                            R=jnp.array([0.05, 0.2]))  # fmt: skip
@@ -145,6 +148,7 @@ def test_implicit_and_explicit_converge_at_first_order(x64):
             assert 0.8 < np.log2(e1 / e2) < 1.2, (method, e1, e2)
 
 
+@pytest.mark.slow  # cross-validation, ~10-120 s on a loaded machine
 def test_exact_and_implicit_are_stable_where_explicit_blows_up(x64):
     """A pair joined by 1e5 nS (C/g = 2 µs) at dt = 0.05 ms: the explicit scheme's difference
     mode grows by |1 - 2 g dt / C| = 49 per step; the split schemes equalise the cells at once
@@ -160,6 +164,7 @@ def test_exact_and_implicit_are_stable_where_explicit_blows_up(x64):
     assert not np.all(np.isfinite(v)) or np.abs(v).max() > 1e3
 
 
+@pytest.mark.slow  # cross-validation, ~10-120 s on a loaded machine
 def test_kept_propagator_gives_the_per_step_result_and_refuses_stale_use(x64):
     I = jnp.array([300.0, 0.0, 0.0])
     runs = {}
@@ -182,6 +187,7 @@ def test_kept_propagator_gives_the_per_step_result_and_refuses_stale_use(x64):
 # --- references --------------------------------------------------------------------------------
 
 
+@pytest.mark.slow  # cross-validation, ~10-120 s on a loaded machine
 @pytest.mark.parametrize("g", [5.0, 50.0])
 def test_explicit_pair_matches_brian2_summed_variable(g, x64):
     """Same scheme (exponential Euler, coupling current from the start-of-step potentials):
@@ -195,6 +201,7 @@ def test_explicit_pair_matches_brian2_summed_variable(g, x64):
     np.testing.assert_allclose(v[keep], ref_v[keep], atol=1e-7)
 
 
+@pytest.mark.slow  # cross-validation, ~10-120 s on a loaded machine
 @pytest.mark.parametrize("name, pre, post", [("rect_forward", 0, 1), ("rect_backward", 1, 0)])
 def test_rectifying_pair_matches_brian2(name, pre, post, x64):
     t, v = _pair_run(50.0, "explicit", rectifying=True, pre=pre, post=post)
@@ -210,6 +217,7 @@ def test_rectifying_pair_matches_brian2(name, pre, post, x64):
         np.testing.assert_allclose(a, b, atol=0.1)
 
 
+@pytest.mark.slow  # cross-validation, ~10-120 s on a loaded machine
 @pytest.mark.parametrize("g", [5.0, 50.0, 20000.0])
 def test_exact_pair_matches_nest_waveform_relaxation(g, x64):
     """RK4 cells with exact junctions against NEST's RKF45 with waveform relaxation: the
@@ -221,6 +229,7 @@ def test_exact_pair_matches_nest_waveform_relaxation(g, x64):
         np.testing.assert_allclose(a, b, atol=1e-3)
 
 
+@pytest.mark.slow  # cross-validation, ~10-120 s on a loaded machine
 def test_network_synchrony_grows_with_coupling_as_in_nest_and_brian2(x64):
     pre, post, drive, v0 = network_protocol()
     gs = _reference("nest")["net_g"]
@@ -253,6 +262,7 @@ def test_reference_chi_matches_brainsim_analysis():
 # --- transforms --------------------------------------------------------------------------------
 
 
+@pytest.mark.slow  # cross-validation, ~10-120 s on a loaded machine
 @pytest.mark.parametrize("method", ["exact", "implicit", "explicit"])
 def test_jit_vmap_and_grad_through_the_network(method, x64, finite_differences):
     cells = bs.neurons.TraubHH()
@@ -333,6 +343,7 @@ def test_network_refuses_junctions_that_do_not_fit_the_population():
         bs.Network({"I": (PASSIVE, 5000)}, couplings=[GapJunctions("I", [0], [1])])
 
 
+@pytest.mark.slow  # cross-validation, ~10-120 s on a loaded machine
 def test_gap_junctions_example(run_example):
     out = run_example("gap_junctions", "--n", 20, "--duration", 150)
     assert "rectifying 1 -> 0: cell 0" in out and "synchrony chi" in out
