@@ -62,7 +62,6 @@ def run_brainsim(n: int, g: float, duration: float, method: str) -> None:
 
     import brainsim as bs
 
-    bs.use_cpu_cores(1)
     pre, post, drive, v0 = protocol(n)
     cell = bs.neurons.TraubHH(v_init=jnp.asarray(v0))
     couplings = [] if method == "none" else [
@@ -154,6 +153,9 @@ def main() -> None:
     parser.add_argument("--method", default="exact")
     args = parser.parse_args()
     if args.worker == "brainsim":
+        import brainsim as bs
+
+        bs.use_cpu_cores(1)
         for n in args.n:
             run_brainsim(n, args.g, args.duration, args.method)
         return
