@@ -65,7 +65,7 @@ def run_brainsim(n: int, g: float, duration: float, method: str) -> None:
     pre, post, drive, v0 = protocol(n)
     cell = bs.neurons.TraubHH(v_init=jnp.asarray(v0))
     couplings = [] if method == "none" else [
-        bs.network.GapJunctions("I", pre, post, g=g, method=method)
+        bs.network.GapJunctions("I", pre, post, g=g, method=method, dt=DT)
     ]  # fmt: skip
     net = bs.Network({"I": (cell, n)}, couplings=couplings)
     times = []
