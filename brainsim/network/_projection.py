@@ -255,18 +255,12 @@ class Projection(eqx.Module):
             stp, arriving = self.stp.deliver(
                 stp, pre_spikes, conn, G_A=glia, step_index=step_index, dt=dt
             )
-        elif self.stochastic_release:
-            stp, transmitted = self.stp.transmit(stp, pre_spikes, conn, dt=dt)
-            conn = conn.with_weights(transmitted)
-            if self.delay_per is None:
-                arriving = bo.event_matvec(pre_spikes, conn)
-            else:
-                delay, arriving = deliver(
-                    self.delay_per, self.delay_steps, delay, pre_spikes, conn, step_index
-                )
         else:
             events = pre_spikes
-            if self.stp is not None:
+            if self.stochastic_release:  # this step's draws become the weights delivered
+                stp, transmitted = self.stp.transmit(stp, pre_spikes, conn, dt=dt)
+                conn = conn.with_weights(transmitted)
+            elif self.stp is not None:
                 stp, events = self.stp.step(stp, pre_spikes, dt=dt)
             if self.delay_per is None:
                 arriving = bo.event_matvec(events, conn)
