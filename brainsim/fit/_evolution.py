@@ -65,10 +65,8 @@ def evolve(
     names = list(ranges)
     shapes = {name: np.shape(template_values[name]) for name in names}
     sizes = [math.prod(shapes[name]) for name in names]
-    low = np.concatenate([np.full(n, ranges[name][0]) for name, n in zip(names, sizes,
-                                                                          strict=True)])
-    high = np.concatenate([np.full(n, ranges[name][1]) for name, n in zip(names, sizes,
-                                                                            strict=True)])
+    low = np.repeat([ranges[name][0] for name in names], sizes)
+    high = np.repeat([ranges[name][1] for name in names], sizes)
     start = np.concatenate([np.ravel(template_values[name]) for name in names])
     start = np.clip((start - low) / (high - low), _MARGIN, 1 - _MARGIN)
 
@@ -93,12 +91,12 @@ def evolve(
         values = to_values(u)
         loss = np.asarray(score(values), dtype=float)
         loss = np.where(np.isfinite(loss), loss, np.inf)
-        # the strategy sees the clipped candidates it was scored on, and a large finite loss
-        # for failed ones (inf would poison its weighted means)
+        # the strategy sees the clipped candidates it was scored on, and failed ones scored
+        # just above the worst finite loss (inf would poison its weighted means)
         clipped = jnp.asarray(np.clip(np.asarray(u), _MARGIN, 1 - _MARGIN), jnp.float32)
-        finite = np.where(np.isfinite(loss), loss, np.nanmax(np.where(np.isfinite(loss), loss,
-                                                                      np.nan), initial=0) + 1)
-        state, _ = tell(tell_key, clipped, jnp.asarray(finite, jnp.float32), state, params)
+        worst = loss[np.isfinite(loss)].max(initial=0.0)
+        shaped = np.where(np.isfinite(loss), loss, worst + 1)
+        state, _ = tell(tell_key, clipped, jnp.asarray(shaped, jnp.float32), state, params)
         tried.append(values)
         losses.append(loss)
     candidates = {name: np.concatenate([v[name] for v in tried]) for name in names}

@@ -258,8 +258,8 @@ def fit_model(
         chosen = int(np.argmin(_global_stage(scores, to_model, options, data, n_starts + 1,
                                              False)))
         params = _take(options, chosen)
-        winner_loss = _global_stage(losses, to_model, jax.tree.map(lambda x: x[None], params),
-                                    data, 1, False)[0]
+        winner_loss = final_losses[chosen] if chosen < n_starts else _global_stage(
+            losses, to_model, jax.tree.map(lambda x: x[None], params), data, 1, False)[0]
     fitted_model = to_model(params)
     fitted = eqx.filter_jit(simulate)(fitted_model, data, voltage=voltage)
     return FitResult(
