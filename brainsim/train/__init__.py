@@ -13,6 +13,7 @@ that simulate; `LeakyReadout` and the losses turn their outputs into training si
 
 from brainsim.train._delays import DCLSDense, DCLSState, sigma_schedule, tap_weights
 from brainsim.train._eprop import (
+    EpropLIF,
     RecurrentSNN,
     RecurrentState,
     eprop_value_and_grad,
@@ -47,6 +48,7 @@ __all__ = [
     "Sequential",
     "online_value_and_grad",
     "eprop_value_and_grad",
+    "EpropLIF",
     "RecurrentSNN",
     "RecurrentState",
     "random_feedback",

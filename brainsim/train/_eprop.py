@@ -10,9 +10,97 @@ import jax
 import jax.numpy as jnp
 from jaxtyping import Array, Float, PRNGKeyArray
 
-from brainsim._validation import as_param, check_finite
-from brainsim.neurons import LIF
+from brainsim._validation import as_param, check_finite, check_less, check_positive
+from brainsim.neurons import LIF, LIFState
+from brainsim.neurons._base import Neuron, as_drive, next_refractory, refractory_mask
+from brainsim.surrogate import Surrogate, Triangle
 from brainsim.train._readout import LeakyReadout
+
+
+def _triangle() -> Surrogate:
+    """Bellec et al.'s pseudo-derivative: `0.3 max(0, 1 - |x|)` of the threshold distance."""
+    return Triangle(gamma=0.3, width=1.0)
+
+
+class EpropLIF(Neuron):
+    """LIF neuron with reset by subtraction, the neuron of e-prop (Bellec et al. 2020) and of
+    NEST's `eprop_iaf`.
+
+        v(t) = E_L + (v(t-dt) - E_L) α + R I(t) (1 - α),   α = exp(-dt / τ_m)
+        z(t) = H(v(t) - V_th) (0 while refractory);   v(t) ← v(t) - (V_th - E_L) z(t)
+
+    The input current `I(t)` (pA) is held over the step, so a spike arriving through a weight
+    `w` raises `v` by `R w (1 - α)`: with `R = 1 / (1 - α)` GΩ the weights are NEST's `eprop_iaf`
+    weights (mV per spike). For `t_ref` after a spike the neuron cannot spike and its
+    pseudo-derivative is zero, but its potential keeps integrating, as in NEST (which allows the
+    next spike one step earlier, `t_ref` after the last). The
+    surrogate `spike_fn` sees `x = (v - V_th) / (V_th - E_L)`, so `∂z/∂v = σ'(x) / (V_th - E_L)`;
+    the default `Triangle(gamma=0.3, width=1)` is Bellec et al.'s
+    `0.3 max(0, 1 - |v - V_th| / (V_th - E_L)) / (V_th - E_L)`, NEST's `piecewise_linear`
+    surrogate with height `0.3 / (V_th - E_L)` and width `V_th - E_L`. With `detach_reset`
+    (the default, as in e-prop) the reset carries no gradient, so `∂v(t)/∂v(t-dt) = α` and the
+    eligibility vector is the low-pass-filtered presynaptic activity.
+
+    Args:
+        tau_m: membrane time constant (ms, > 0).
+        E_L: resting potential (mV).
+        V_th: threshold (mV), above `E_L`.
+        t_ref: refractory period (ms, >= 0).
+        R: membrane resistance (GΩ = mV/pA, > 0).
+        spike_fn: surrogate Heaviside for the backward pass.
+        detach_reset: stop the gradient through the reset.
+
+    Each parameter is a scalar or one value per neuron (shape `(n,)`). The state is a
+    `LIFState` (`v` in mV, `refractory_left` in ms). The defaults are NEST's `eprop_iaf`
+    (`R = tau_m / C_m` with `C_m = 250` pF).
+
+    Example:
+        >>> import brainsim as bs
+        >>> neuron = bs.train.EpropLIF(tau_m=30.0, E_L=0.0, V_th=0.03, t_ref=0.0)
+        >>> state, z = neuron.step(neuron.init(2), 2.0, t=0.0, dt=1.0)   # 2 pA
+        >>> z.shape
+        (2,)
+
+    Reference: Bellec, Scherr, Subramoney, Hajek, Salaj, Legenstein & Maass (2020), *A solution
+    to the learning dilemma for recurrent networks of spiking neurons*, Nat. Commun. 11:3625
+    (Methods, "Neuron models"); NEST 3.10, `eprop_iaf`.
+    """
+
+    tau_m: Float[Array, "*n"] = eqx.field(default=10.0, converter=as_param)
+    E_L: Float[Array, "*n"] = eqx.field(default=-70.0, converter=as_param)
+    V_th: Float[Array, "*n"] = eqx.field(default=-55.0, converter=as_param)
+    t_ref: Float[Array, "*n"] = eqx.field(default=2.0, converter=as_param)
+    R: Float[Array, "*n"] = eqx.field(default=0.04, converter=as_param)
+    spike_fn: Surrogate = eqx.field(default_factory=_triangle)
+    detach_reset: bool = eqx.field(default=True, static=True)
+
+    def __check_init__(self):
+        check_positive("tau_m", self.tau_m)
+        check_positive("t_ref", self.t_ref, allow_zero=True)
+        check_positive("R", self.R)
+        check_finite("E_L", self.E_L)
+        check_finite("V_th", self.V_th)
+        check_less("E_L", self.E_L, "V_th", self.V_th)
+
+    def init(self, n: int, key: PRNGKeyArray | None = None) -> LIFState:
+        """State of `n` neurons at rest, or with `v` uniform in `[E_L, V_th]` given a key."""
+        self._check_shapes(n)
+        v = self._full(self.E_L, n)
+        if key is not None:
+            v = jax.random.uniform(key, (n,), minval=v, maxval=self._full(self.V_th, n))
+        return LIFState(v=v, refractory_left=jnp.zeros_like(v))
+
+    def step(self, state: LIFState, inputs=None, *, t, dt) -> tuple[LIFState, Float[Array, " n"]]:
+        """Advance by `dt` ms with input current `inputs` (pA, array or `Drive`)."""
+        alpha = jnp.exp(-dt / self.tau_m)
+        current = as_drive(inputs, like=state.v).current(state.v)
+        v = self.E_L + (state.v - self.E_L) * alpha + self.R * current * (1.0 - alpha)
+        free = 1.0 - refractory_mask(state.refractory_left, dt).astype(v.dtype)
+        spikes = self.spike_fn((v - self.V_th) / (self.V_th - self.E_L)) * free
+        gate = jax.lax.stop_gradient(spikes) if self.detach_reset else spikes
+        v = v - (self.V_th - self.E_L) * gate
+        left = next_refractory(state.refractory_left, jax.lax.stop_gradient(spikes), self.t_ref, dt)
+        return LIFState(v=v, refractory_left=left), spikes
 
 
 class RecurrentState(NamedTuple):
@@ -171,6 +259,9 @@ class _Traces(NamedTuple):
     ebar_in: Array  # readout-filtered eligibility traces, (n_in, n)
     ebar_rec: Array  # (n, n)
     zbar: Array  # readout-filtered spikes, (n,)
+    ereg_in: Array  # rate-filtered eligibility traces, (n_in, n); (0, n) without regulariser
+    ereg_rec: Array  # (n, n); (0, n) without regulariser
+    rate: Array  # filtered firing rates f_j (spikes/ms), (n,)
 
 
 def eprop_value_and_grad(
@@ -182,6 +273,9 @@ def eprop_value_and_grad(
     feedback: Float[Array, "n n_out"] | None = None,
     state: RecurrentState | None = None,
     t0: float = 0.0,
+    c_reg: float = 0.0,
+    f_target: float = 10.0,
+    tau_reg: float = 30.0,
 ):
     """Loss and e-prop gradient of a `RecurrentSNN` on a regression target, computed online.
 
@@ -204,6 +298,21 @@ def eprop_value_and_grad(
     `Σ_t z̄_j(t) (1 - κ) R (y_k(t) - y*_k(t))`, `z̄` the κ-filtered spikes. Memory is
     `O(d · (n_in + n) · n)` whatever the number of steps; nothing is stored per step.
 
+    With `c_reg > 0` the firing-rate regulariser of Bellec et al. (Methods, "Firing rate
+    regularization") in the form of NEST's `eprop_iaf` is added: each neuron's rate is
+    low-pass filtered and pulled towards `f_target`,
+
+        f_j(t) = κ_reg f_j(t-dt) + (1 - κ_reg) z_j(t) / dt,   κ_reg = exp(-dt / τ_reg)
+        E_reg = ½ c_reg Σ_t dt Σ_j (f_j(t) - f_target)²
+        ∂E_reg/∂W_ji = c_reg Σ_t (f_j(t) - f_target) ē^reg_ji(t),
+        ē^reg(t) = κ_reg ē^reg(t-dt) + (1 - κ_reg) e(t)
+
+    (`f` in spikes/ms, `f_target` given in Hz; `c_reg` in ms), which is again the exact
+    gradient of `E_reg` with the recurrent spikes in `I(t)` held constant. The returned loss is
+    `E + E_reg`. At `dt = 1` ms this is NEST's rule term for term (NEST's `kappa_reg` is
+    `κ_reg`; NEST compares the rate in spikes/ms with `f_target · dt`, which agree only at
+    `dt = 1` ms).
+
     Args:
         net: the network.
         input_series: inputs, `(T, n_in)`; batches go through `jax.vmap`.
@@ -212,9 +321,13 @@ def eprop_value_and_grad(
         feedback: `B`, `(n, n_out)`; `None` for symmetric e-prop (`B = W_out`).
         state: initial state (default `net.init()`).
         t0: time of the first step (ms).
+        c_reg: firing-rate regularisation coefficient (ms, >= 0); 0 turns it off.
+        f_target: target rate of the regulariser (Hz, >= 0).
+        tau_reg: time constant of the rate filter (ms, > 0); NEST's `kappa_reg = 0.97` at
+            `dt = 1` ms is `tau_reg = -1 / ln 0.97 ≈ 32.8` ms.
 
     Returns:
-        `(loss, grads, final_state)`; `grads` has the structure of
+        `(loss, grads, final_state)`; `loss` is `E + E_reg`, `grads` has the structure of
         `equinox.filter(net, equinox.is_inexact_array)` with the weight gradients filled in and
         zeros for the neuron and readout parameters.
 
@@ -247,6 +360,10 @@ def eprop_value_and_grad(
         )
     if feedback is not None and jnp.shape(feedback) != (n, n_out):
         raise ValueError(f"`feedback` must have shape ({n}, {n_out}), got {jnp.shape(feedback)}.")
+    check_positive("c_reg", c_reg, allow_zero=True)
+    check_positive("f_target", f_target, allow_zero=True)
+    check_positive("tau_reg", tau_reg)
+    regularize = not (isinstance(c_reg, int | float) and c_reg == 0)
     state = net.init() if state is None else state
     kappa = jnp.exp(-dt / net.readout.tau_m)
     gain = (1.0 - kappa) * net.readout.R
@@ -254,12 +371,17 @@ def eprop_value_and_grad(
     w_rec = net.w_rec * (1.0 - jnp.eye(n, dtype=net.w_rec.dtype))
     d = sum(jnp.issubdtype(x.dtype, jnp.floating) for x in jax.tree.leaves(state.neurons))
     dtype = state.spikes.dtype
+    kappa_reg = jnp.exp(-dt / jnp.asarray(tau_reg, dtype))
+    rate_target = jnp.asarray(f_target, dtype) / 1000.0  # Hz to spikes/ms
     traces = _Traces(
         eps_in=jnp.zeros((d, n_in, n), dtype),
         eps_rec=jnp.zeros((d, n, n), dtype),
         ebar_in=jnp.zeros((n_in, n), dtype),
         ebar_rec=jnp.zeros((n, n), dtype),
         zbar=jnp.zeros((n,), dtype),
+        ereg_in=jnp.zeros((n_in if regularize else 0, n), dtype),
+        ereg_rec=jnp.zeros((n if regularize else 0, n), dtype),
+        rate=jnp.zeros((n,), dtype),
     )
     zeros = (jnp.zeros_like(net.w_in), jnp.zeros_like(w_rec), jnp.zeros_like(net.w_out))
 
@@ -282,20 +404,30 @@ def eprop_value_and_grad(
         readout, y = net.readout.step(state.readout, z @ net.w_out, t=t0 + k * dt, dt=dt)
         error = y - target
         signal = gain * (feedback @ error)  # learning signal L_j, (n,)
+        rate = kappa_reg * tr.rate + (1.0 - kappa_reg) * z / dt
         tr = _Traces(
             eps_in=eps_in,
             eps_rec=eps_rec,
             ebar_in=kappa * tr.ebar_in + e_in,
             ebar_rec=kappa * tr.ebar_rec + e_rec,
             zbar=kappa * tr.zbar + z,
+            ereg_in=kappa_reg * tr.ereg_in + (1.0 - kappa_reg) * e_in if regularize else tr.ereg_in,
+            ereg_rec=(
+                kappa_reg * tr.ereg_rec + (1.0 - kappa_reg) * e_rec if regularize else tr.ereg_rec
+            ),
+            rate=rate,
         )
-        grads = (
-            g_in + tr.ebar_in * signal,
-            g_rec + tr.ebar_rec * signal,
-            g_out + gain * tr.zbar[:, None] * error[None, :],
-        )
+        g_in = g_in + tr.ebar_in * signal
+        g_rec = g_rec + tr.ebar_rec * signal
+        loss = loss + 0.5 * jnp.sum(error**2)
+        if regularize:
+            pull = c_reg * (rate - rate_target)  # (n,)
+            g_in = g_in + tr.ereg_in * pull
+            g_rec = g_rec + tr.ereg_rec * pull
+            loss = loss + 0.5 * c_reg * dt * jnp.sum((rate - rate_target) ** 2)
+        grads = (g_in, g_rec, g_out + gain * tr.zbar[:, None] * error[None, :])
         state = RecurrentState(neurons=neurons, spikes=z, readout=readout)
-        return (state, tr, loss + 0.5 * jnp.sum(error**2), grads), None
+        return (state, tr, loss, grads), None
 
     steps = jnp.shape(input_series)[0]
     carry = (state, traces, jnp.zeros((), dtype), zeros)
