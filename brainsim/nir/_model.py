@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import math
 import pathlib
 from collections.abc import Mapping, Sequence
@@ -50,9 +51,10 @@ class NIRModel(eqx.Module):
     Each step reads every `Delay` node's output (its input `d` steps ago), then advances the
     other nodes in `order`: a node's input is the sum of its sources' outputs in this step,
     except on a cycle without a `Delay`, where the edge that closes the cycle carries its
-    source's output of the previous step (snnTorch's `RLeaky` recurrence). An `Input` node
-    passes the step's input on. Signals are held over the step (a spike is the value 1 during
-    its step), as snnTorch, Norse and Spyx discretise NIR.
+    source's output of the previous step (snnTorch's `RLeaky` recurrence; before the first
+    step, the source's output for zero input, so a recurrent `Affine` gives its bias). An
+    `Input` node passes the step's input on. Signals are held over the step (a spike is the
+    value 1 during its step), as snnTorch, Norse and Spyx discretise NIR.
 
     `init(key=None)` gives the state (a dict of node states); `step(state, inputs, *, t, dt)`
     takes one vector for a graph with one `Input` (or a dict by input name; missing inputs are
@@ -64,6 +66,9 @@ class NIRModel(eqx.Module):
         nodes: `{name: node}` with brainsim node modules (see `from_nir`).
         edges: `(source, target)` names.
         dt: the time step (ms) the model runs at (delays are whole numbers of it).
+        shapes: `{name: shape}`, the NIR shape of a node's output where it is not a vector
+            (`(C, H, W)` around convolutions); values still flow as flat vectors, and `to_nir`
+            writes these shapes back. Nodes not named are vectors.
 
     Example:
         >>> import numpy as np, nir
@@ -86,8 +91,16 @@ class NIRModel(eqx.Module):
     outputs: tuple[str, ...] = eqx.field(static=True)
     previous: tuple[str, ...] = eqx.field(static=True)
     dt: float = eqx.field(static=True)
+    shapes: tuple[tuple[str, tuple[int, ...]], ...] = eqx.field(static=True)
 
-    def __init__(self, nodes: Mapping, edges: Sequence[tuple[str, str]], *, dt: float):
+    def __init__(
+        self,
+        nodes: Mapping,
+        edges: Sequence[tuple[str, str]],
+        *,
+        dt: float,
+        shapes: Mapping[str, tuple[int, ...]] | None = None,
+    ):
         if not (isinstance(dt, int | float) and dt > 0):
             raise ValueError(f"`dt` must be a positive time step in ms, got {dt!r}.")
         nodes = dict(nodes)
@@ -110,18 +123,32 @@ class NIRModel(eqx.Module):
             raise ValueError("the graph has no Output node, so the model would return nothing.")
         self.sizes = tuple(_infer_sizes(nodes, edges, delays + order).items())
         self.dt = float(dt)
+        self.shapes = tuple(
+            (name, tuple(int(n) for n in shape))
+            for name, shape in (shapes or {}).items()
+            if shape is not None and name in nodes
+        )
 
     def _size(self, name: str) -> int:
         return dict(self.sizes)[name]
 
     def init(self, key: PRNGKeyArray | None = None) -> dict:
         """Initial state: every node at rest (`v = v_leak`, no synaptic current, empty
-        delays). The key is accepted for the common contract and unused."""
-        dtype = jnp.result_type(float)
+        delays); an edge that closes a cycle first carries what its source gives for zero
+        input (an `Affine`'s bias; zero for a node with a state, such as a neuron). The key
+        is accepted for the common contract and unused."""
         return {
             "nodes": {name: node.init(self._size(name)) for name, node in self.nodes.items()},
-            "previous": {name: jnp.zeros((self._size(name),), dtype) for name in self.previous},
+            "previous": {name: self._resting_output(name) for name in self.previous},
         }
+
+    def _resting_output(self, name: str):
+        node, size = self.nodes[name], self._size(name)
+        dtype = jnp.result_type(float)
+        if node.init(size) is not None:
+            return jnp.zeros((size,), dtype)
+        n_in = _expected_input(node, size) or size
+        return node.step(None, jnp.zeros((n_in,), dtype), t=0.0, dt=self.dt)[1]
 
     def _check_dt(self, dt) -> None:
         try:
@@ -207,13 +234,35 @@ class NIRModel(eqx.Module):
     def to_nir(self, time_unit: float = 1e3):
         """The NIR graph of this model (time constants divided by `time_unit` ms)."""
         nir = _nir()
-        sizes = dict(self.sizes)
-        nodes = {
-            name: (Identity(kind=node.kind, n=sizes[name]) if isinstance(node, Identity) else node)
-            .to_nir(time_unit)
-            for name, node in self.nodes.items()
-        }
-        return nir.NIRGraph(nodes=nodes, edges=list(self.edges))
+        sizes, shapes = dict(self.sizes), dict(self.shapes)
+        nodes = {}
+        for name, node in self.nodes.items():
+            if isinstance(node, Identity):
+                shape = shapes.get(name)
+                if node.kind == "Flatten":
+                    shape = next((shapes.get(u) for u, v in self.edges if v == name), None)
+                nodes[name] = Identity(kind=node.kind, n=sizes[name]).to_nir(time_unit, shape)
+            else:
+                nodes[name] = _with_shape(node.to_nir(time_unit), shapes.get(name))
+        # NIR 1.0 takes a convolution's input channels to be weight.shape[1], which is wrong
+        # for groups > 1: such a graph is written without NIR's type check.
+        grouped = any(getattr(node, "groups", 1) > 1 for node in self.nodes.values())
+        return nir.NIRGraph(nodes=nodes, edges=list(self.edges), type_check=not grouped)
+
+
+_PER_NEURON = ("LIF", "LI", "CubaLIF", "CubaLI", "IF", "I", "Scale", "Threshold", "Delay")
+
+
+def _with_shape(nir_node, shape):
+    """`nir_node` with its per-neuron parameters in the NIR shape `shape` (e.g. the
+    `(C, H, W)` of the convolution that feeds it) instead of flat."""
+    if shape is None or len(shape) < 2 or type(nir_node).__name__ not in _PER_NEURON:
+        return nir_node
+    fields = {f.name: getattr(nir_node, f.name) for f in dataclasses.fields(nir_node) if f.init}
+    for key, value in fields.items():
+        if isinstance(value, np.ndarray) and value.shape == (math.prod(shape),):
+            fields[key] = value.reshape(shape)
+    return type(nir_node)(**fields)
 
 
 def _pick(name: str, single: bool):
@@ -225,11 +274,16 @@ def _kind(node) -> str:
 
 
 def _expected_input(node, size: int) -> int | None:
-    """How many values `node` takes (None: any, the identities)."""
+    """How many values `node` takes (None: any, an `Input` or an identity of unknown size)."""
+    in_shape = getattr(node, "in_shape", None)
+    if in_shape is not None:
+        return math.prod(in_shape)
     weight = getattr(node, "weight", None)
     if weight is not None:
         return int(weight.shape[1])
-    return None if isinstance(node, Identity) else size
+    if isinstance(node, Identity):
+        return node.n if node.kind != "Input" and node.n > 0 else None
+    return size
 
 
 def _infer_sizes(nodes, edges, names) -> dict[str, int]:
@@ -251,6 +305,38 @@ def _infer_sizes(nodes, edges, names) -> dict[str, int]:
                 f"{expected}."
             )
     return sizes
+
+
+def _build_order(nodes, edges) -> list[str]:
+    """Node names with each after its sources where it can be (in a cycle, a node fed by one
+    already placed goes first), so a convolution learns the shape of its input."""
+    placed, order = set(), []
+    remaining = list(nodes)
+    while remaining:
+        sources = {v: [u for u, w in edges if w == v] for v in remaining}
+        ready = [v for v in remaining if all(u in placed for u in sources[v])]
+        ready = ready or [v for v in remaining if any(u in placed for u in sources[v])]
+        name = (ready or remaining)[0]
+        order.append(name)
+        placed.add(name)
+        remaining.remove(name)
+    return order
+
+
+def _output_shape(nir_node, node, in_shape) -> tuple[int, ...] | None:
+    """The NIR shape of a node's output: a convolution's or pooling's computed shape, a
+    flat vector after `Flatten`, else the shape NIR declares (or, for `Output`, neurons with
+    undeclared shapes and other pass-throughs, the input's)."""
+    if hasattr(node, "out_shape"):
+        return node.out_shape
+    if type(nir_node).__name__ == "Flatten":
+        return None if in_shape is None else (math.prod(in_shape),)
+    declared = (getattr(nir_node, "output_type", None) or {}).get("output")
+    if declared is None and isinstance(nir_node, _Pass):
+        declared = nir_node.input_type["input"]
+    if declared is not None and np.size(declared) > 0:
+        return tuple(int(n) for n in np.asarray(declared).reshape(-1))
+    return in_shape
 
 
 def _decode(value) -> str:
@@ -373,13 +459,17 @@ def from_nir(
     if convention not in ("nir", "spyx"):
         raise ValueError(f"`convention` must be 'nir' or 'spyx', got {convention!r}.")
     flat_nodes, edges = _flatten(graph)
-    nodes = {}
-    for name, node in flat_nodes.items():
+    nodes, shapes = {}, {}
+    for name in _build_order(flat_nodes, edges):
+        node = flat_nodes[name]
         chosen = method
         if chosen is None:
             stored = (getattr(node, "metadata", None) or {}).get("brainsim_method", "euler")
             chosen = _decode(np.asarray(stored).item() if isinstance(stored, np.ndarray)
                              else stored)  # fmt: skip
+        in_shape = next((shapes[u] for u, v in edges if v == name and u in shapes), None)
         nodes[name] = from_nir_node(node, name, method=chosen, time_unit=time_unit, dt=dt,
-                                    convention=convention)  # fmt: skip
-    return NIRModel(nodes, edges, dt=float(dt))
+                                    convention=convention, in_shape=in_shape)  # fmt: skip
+        shapes[name] = _output_shape(node, nodes[name], in_shape)
+    nodes = {name: nodes[name] for name in flat_nodes}
+    return NIRModel(nodes, edges, dt=float(dt), shapes=shapes)

@@ -3,7 +3,9 @@
 Every node has `init(n)` (its state, `None` when it has none), `step(state, x, *, t, dt) ->
 (state, y)` with `x` the sum of its inputs in this step, `n_out(n_in)` (its output size) and
 `to_nir(time_unit)` (the NIR node it came from, time constants divided by `time_unit` ms).
-Signals are 1-D: one value per neuron or channel, held constant over the step.
+Signals are 1-D: one value per neuron or channel, held constant over the step; a signal of
+NIR shape `(C, H, W)` is flattened in row-major order (convolutions and pooling, in `_conv.py`,
+reshape it).
 
 `method` is `"euler"` (forward Euler, the discretisation of snnTorch, Norse and Spyx) or
 `"exp_euler"` (exact for an input held over the step).
@@ -21,6 +23,7 @@ from jaxtyping import Array, Float
 
 from brainsim.neurons import LIF
 from brainsim.neurons._base import default_surrogate
+from brainsim.nir._conv import conv_from_nir, pool_from_nir
 from brainsim.surrogate import Surrogate
 
 METHODS = ("euler", "exp_euler")
@@ -52,7 +55,8 @@ def _fire(v, v_th, v_reset, spike_fn: Surrogate):
 
 
 class Identity(eqx.Module):
-    """`Input`, `Output` and `Flatten` (all signals are flat already): `y = x`."""
+    """`Input`, `Output` and `Flatten` (all signals are flat already, in row-major order of
+    their NIR shape): `y = x`."""
 
     kind: str = eqx.field(static=True)
     n: int = eqx.field(static=True)
@@ -66,14 +70,16 @@ class Identity(eqx.Module):
     def n_out(self, n_in):
         return self.n
 
-    def to_nir(self, time_unit: float):
+    def to_nir(self, time_unit: float, shape: tuple[int, ...] | None = None):
+        """The NIR node; `shape` is the signal's NIR shape (the input's, for `Flatten`)."""
         import nir
 
+        shape = np.array(shape if shape is not None else [self.n])
         if self.kind == "Input":
-            return nir.Input(input_type=np.array([self.n]))
+            return nir.Input(input_type=shape)
         if self.kind == "Flatten":
-            return nir.Flatten(input_type={"input": np.array([self.n])}, start_dim=0)
-        return nir.Output(output_type=np.array([self.n]))
+            return nir.Flatten(input_type={"input": shape}, start_dim=0)
+        return nir.Output(output_type=shape)
 
 
 class Affine(eqx.Module):
@@ -362,9 +368,17 @@ class SpyxLIF(eqx.Module):
 
 
 def from_nir_node(
-    node, name: str, *, method: str, time_unit: float, dt: float, convention: str = "nir"
+    node,
+    name: str,
+    *,
+    method: str,
+    time_unit: float,
+    dt: float,
+    convention: str = "nir",
+    in_shape: tuple[int, ...] | None = None,
 ):
-    """The brainsim module of one NIR node (not a graph)."""
+    """The brainsim module of one NIR node (not a graph); `in_shape` is the shape of the
+    signal its source gives (`None`: unknown), which convolutions and pooling need."""
     kind = type(node).__name__
     if convention == "spyx" and kind not in ("_Pass", "Input", "Output", "Linear", "Affine", "LIF"):
         raise NotImplementedError(
@@ -377,10 +391,14 @@ def from_nir_node(
         return Identity(kind="Flatten", n=int(np.prod(node.input_type["input"])))
     if kind in ("Input", "Output"):
         shape = node.input_type["input"] if kind == "Input" else node.output_type["output"]
-        return Identity(kind=kind, n=int(np.prod(shape)))
+        return Identity(kind=kind, n=int(np.prod(shape)) if shape is not None else 0)
     if kind == "Flatten":
         shape = node.input_type["input"]
         return Identity(kind=kind, n=int(np.prod(shape)) if shape is not None else 0)
+    if kind in ("Conv1d", "Conv2d"):
+        return conv_from_nir(node, name, in_shape, dtype)
+    if kind in ("SumPool2d", "AvgPool2d"):
+        return pool_from_nir(node, name, in_shape)
     if kind in ("Linear", "Affine"):
         weight = np.asarray(node.weight)
         if weight.ndim != 2:
@@ -434,6 +452,6 @@ def from_nir_node(
         )  # fmt: skip
     raise NotImplementedError(
         f"NIR node {name!r} is a {kind}, which brainsim.nir does not import (supported: Input, "
-        "Output, Flatten of a vector, Linear, Affine, Scale, Threshold, Delay, LIF, LI, I, IF, "
-        "CubaLIF, CubaLI)."
+        "Output, Flatten, Linear, Affine, Conv1d, Conv2d, SumPool2d, AvgPool2d, Scale, "
+        "Threshold, Delay, LIF, LI, I, IF, CubaLIF, CubaLI)."
     )
