@@ -1,3 +1,5 @@
+import math
+
 import jax
 import jax.numpy as jnp
 import numpy as np
@@ -42,6 +44,35 @@ def test_poisson_rejects_negative_rate_and_missing_key():
         PoissonSource(rate=-1.0)
     with pytest.raises(ValueError, match="`key`"):
         PoissonSource().init(3)
+
+
+@pytest.mark.parametrize("mean", [0.3, 1.0, 6.0])
+def test_poisson_counts_follow_the_poisson_distribution(mean):
+    """Counts per step: the frequencies of 0..8 events match the Poisson pmf (chi-square),
+    for the unrolled inversion (concrete rate) and jax.random.poisson (rate as input)."""
+    dt = 0.1
+    source = PoissonSource(rate=mean / dt * 1000.0, counts=True)
+    state = source.init(200_000, key=jax.random.key(3))
+    _, concrete = jax.jit(lambda s: source.step(s, t=0.0, dt=dt))(state)
+    _, traced = source.step(state, jnp.full(200_000, mean / dt * 1000.0), t=0.0, dt=dt)
+    k = np.arange(9)
+    pmf = np.exp(-mean) * mean**k / np.array([math.factorial(int(i)) for i in k])
+    for counts in (np.asarray(concrete), np.asarray(traced)):
+        assert np.all(counts == np.round(counts)) and counts.min() >= 0
+        observed = np.array([(counts == i).sum() for i in k])
+        expected = pmf * counts.size
+        keep = expected > 20
+        chi2 = (((observed - expected) ** 2 / expected)[keep]).sum()
+        assert chi2 < 3 * keep.sum() + 20, (mean, observed, expected)
+        assert counts.mean() == pytest.approx(mean, rel=0.02)
+
+
+def test_poisson_spikes_reject_more_than_one_expected_spike_per_step():
+    source = PoissonSource(rate=20_000.0)
+    state = source.init(5, key=jax.random.key(0))
+    with pytest.raises(ValueError, match="counts=True"):
+        source.step(state, t=0.0, dt=0.1)
+    source.step(state, t=0.0, dt=0.05)  # rate · dt = 1: allowed
 
 
 def test_spike_times_replayed_at_their_step():
