@@ -1,14 +1,16 @@
-"""Model exchange through NIR: train in brainsim, export, import back, and read a graph laid out
-as snnTorch writes it.
+"""Model exchange through NIR: train in brainsim, export, import back, and run a convolutional
+network that snnTorch exported.
 
 1. A LIF hidden layer and a leaky readout learn which of two input groups fires more (Adam,
    max-over-time cross-entropy, dt = 1 ms).
 2. `brainsim.nir.to_nir` writes the trained network to a `.nir` file beside the figure;
    `from_nir` reads it back: the hidden spikes are identical and the readout equal to float32
    rounding.
-3. A graph laid out as snnTorch's exporter writes a `Leaky` layer (dt = 0.1 ms, tau = dt/(1-β),
-   r = tau/dt) runs with forward Euler (snnTorch's β·v + x, spike for spike) and with the exact
-   step (`method="exp_euler"`), which differs by O(dt/tau).
+3. A convolutional network written by snnTorch 1.0's `export_to_nir` (Conv2d -> Leaky ->
+   AvgPool2d -> Conv2d -> Leaky -> Flatten -> Linear -> Leaky on 1x8x8 spike frames;
+   `tests/reference/snntorch_conv.nir`, with snnTorch's own spikes in the `.npz` beside it)
+   runs with forward Euler (snnTorch's β·v + x: spike for spike) and with the exact step
+   (`method="exp_euler"`), which differs by O(dt/tau).
 
     python examples/nir_exchange.py                 # writes nir_exchange.png and .nir
     python examples/nir_exchange.py --full --out nir_exchange.png
@@ -35,6 +37,7 @@ import brainsim.train as bt  # noqa: E402
 from brainsim.nir import from_nir, to_nir  # noqa: E402
 
 DT, STEPS, N_IN = 1.0, 50, 20
+REFERENCE = pathlib.Path(__file__).resolve().parents[1] / "tests" / "reference"
 
 
 def task(key, batch):
@@ -88,17 +91,6 @@ def accuracy(outputs, labels) -> float:
     return float(jnp.mean(jnp.argmax(outputs.max(axis=1), axis=-1) == labels))
 
 
-def snntorch_layout_graph(beta, w, dt=1e-4):
-    """Linear -> Leaky, with the parameters snnTorch's exporter writes (zero reset)."""
-    tau = dt / (1 - beta)
-    n = beta.shape[0]
-    return nir.NIRGraph.from_list(
-        nir.Linear(weight=w),
-        nir.LIF(tau=tau, r=tau / dt, v_leak=np.zeros(n), v_threshold=np.ones(n),
-                v_reset=np.zeros(n)),
-    )  # fmt: skip
-
-
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--full", action="store_true", help="train longer, a wider layer")
@@ -124,22 +116,17 @@ def main():
     print(f"re-imported: hidden spikes identical: {same_spikes}; readout max |difference| "
           f"{readout_error:.2e} mV; accuracy {accuracy(imported, labels):.2f}")
 
-    rng = np.random.default_rng(0)
-    beta = np.linspace(0.8, 0.95, 16).astype(np.float32)
-    w = (0.5 * rng.standard_normal((16, N_IN))).astype(np.float32)
-    graph = snntorch_layout_graph(beta, w)
-    probe = np.asarray(x[0])
-    euler = np.asarray(from_nir(graph, dt=0.1, method="euler").run(probe))
-    exact = np.asarray(from_nir(graph, dt=0.1, method="exp_euler").run(probe))
-    mem, expected = np.zeros(16), []
-    for xt in probe:
-        mem = beta * mem + w @ xt
-        expected.append((mem > 1.0).astype(float))
-        mem = np.where(expected[-1] > 0, 0.0, mem)
-    expected = np.array(expected)
-    print(f"snnTorch-layout Leaky: {int(expected.sum())} spikes; euler differs in "
-          f"{int(np.sum(euler != expected))} (step, neuron) entries, exp_euler in "
-          f"{int(np.sum(exact != expected))}")
+    graph = nir.read(REFERENCE / "snntorch_conv.nir")  # snnTorch's dt = 1e-4 s: 0.1 ms
+    reference = np.load(REFERENCE / "snntorch_conv.npz")
+    frames = reference["input"].reshape(len(reference["input"]), -1)  # (T, 1*8*8), row-major
+    conv_model = from_nir(graph, dt=0.1)
+    euler = np.asarray(eqx.filter_jit(lambda m, x: m.run(x))(conv_model, frames))
+    exact = np.asarray(from_nir(graph, dt=0.1, method="exp_euler").run(frames))
+    expected = reference["spikes"]
+    kinds = " -> ".join(type(graph.nodes[name]).__name__ for name in conv_model.order)
+    print(f"snnTorch conv net ({kinds}): {int(expected.sum())} output spikes in snnTorch; "
+          f"euler differs in {int(np.sum(euler != expected))} (step, neuron) entries, "
+          f"exp_euler in {int(np.sum(exact != expected))}")
 
     fig, axes = plt.subplots(1, 3, figsize=(13, 3.6))
     t = DT * np.arange(STEPS)
@@ -156,9 +143,9 @@ def main():
     axes[1].set(xlabel="t (ms)", ylabel="hidden neuron", title="hidden spikes")
     axes[1].legend(fontsize=8)
     counts = [expected.sum(), euler.sum(), exact.sum()]
-    axes[2].bar(["numpy β·v + x", "euler", "exp_euler"], counts,
+    axes[2].bar(["snnTorch", "euler", "exp_euler"], counts,
                 color=["0.5", "tab:green", "tab:red"])  # fmt: skip
-    axes[2].set(ylabel="spikes", title="snnTorch-layout Leaky (dt = 0.1 ms)")
+    axes[2].set(ylabel="output spikes", title="snnTorch conv net in brainsim (dt = 0.1 ms)")
     fig.tight_layout()
     fig.savefig(args.out, dpi=120)
     print(f"wrote {args.out}")

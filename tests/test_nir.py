@@ -303,6 +303,17 @@ def _conv_model():
     return from_nir(REFERENCE / "snntorch_conv.nir", dt=0.1)
 
 
+def test_conv_model_exports_through_a_file_with_its_shapes(tmp_path):
+    ref = np.load(REFERENCE / "snntorch_conv.npz")
+    nir.write(tmp_path / "conv.nir", to_nir(_conv_model()))
+    graph = nir.read(tmp_path / "conv.nir")  # NIR's type check passes on read
+    assert graph.nodes["1"].tau.shape == (4, 8, 8)  # neurons keep the (C, H, W) layout
+    assert isinstance(graph.nodes["2"], nir.AvgPool2d)
+    assert np.asarray(graph.nodes["3"].stride).tolist() == [2, 2]
+    np.testing.assert_array_equal(np.asarray(from_nir(graph, dt=0.1).run(_flat(ref["input"]))),
+                                  ref["spikes"])  # fmt: skip
+
+
 def test_conv_model_jit_equals_eager():
     model = _conv_model()
     x = _flat(np.load(REFERENCE / "snntorch_conv.npz")["input"][:20])

@@ -410,10 +410,21 @@ def from_nir(
     - `Linear(W)`, `Affine(W, b)`: `y = W x (+ b)`, `W` of shape `(n_out, n_in)`.
     - `Scale(s)`: `y = s x`; `Threshold(θ)`: `y = 1[x > θ]`.
     - `Delay(d)`: `d·u / dt` steps, a whole number ≥ 1.
-    - `Input`, `Output`, `Flatten`: identity on vectors.
+    - `Conv2d(W, b, stride, padding, dilation, groups)`, `Conv1d`: PyTorch's cross-correlation
+      of the input, shape `(C_in, H, W)` (or `(C_in, N)`), with `W` of shape
+      `(C_out, C_in / groups, k_h, k_w)`: `y[o, p] = b[o] + Σ_{c, k} W[o, c, k] x[c, s·p + d·k]`
+      over the zero-padded input; output size `⌊(n + 2 pad - d (k - 1) - 1) / s⌋ + 1` per axis;
+      padding whole numbers, `"valid"` (0) or `"same"` (stride 1; PyTorch's split, the extra
+      row at the end).
+    - `SumPool2d(k, s, pad)`, `AvgPool2d`: the sum (the mean, over `k_h k_w` with the padded
+      zeros counted) of each window; output size `⌊(n + 2 pad - k) / s⌋ + 1`.
+    - `Input`, `Output`, `Flatten`: identity. Values flow as flat vectors; a signal of NIR shape
+      `(C, H, W)` is flattened in row-major order, as are the parameters of the neurons it
+      feeds, and each convolution or pooling takes its input shape from its own
+      `input_shape` or from its source.
 
-    (`u` is `time_unit`.) Nested graphs (snnTorch's recurrent layers) are inlined. Other node
-    types (convolutions, pooling) raise `NotImplementedError` naming the node and its type.
+    (`u` is `time_unit`.) Nested graphs (snnTorch's recurrent layers) are inlined. Every NIR
+    1.0 node type is read; another raises `NotImplementedError` naming the node and its type.
 
     Args:
         graph: the NIR graph, or a path to read with `nir.read`.
