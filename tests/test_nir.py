@@ -215,6 +215,16 @@ def test_brainsim_graph_run_by_snntorch_and_norse_gives_brainsim_spikes(peer, dt
     np.testing.assert_array_equal(spikes, ref["spikes"])
 
 
+def test_brainsim_conv_graph_run_by_norse_gives_brainsim_spikes():
+    """brainsim_conv.nir (`to_nir` of a NIRModel: Conv2d -> LIF -> SumPool2d -> Flatten ->
+    Affine -> LIF) read by Norse 1.1's `from_nir` (SumPool2d as `LPPool2d(1)`) at dt = 1 ms."""
+    ref = np.load(REFERENCE / "brainsim_conv_norse.npz")
+    model = from_nir(REFERENCE / "brainsim_conv.nir", dt=1.0)
+    assert model.nodes["sumpool2d"].kind == "SumPool2d"
+    assert ref["spikes"].sum() > 50
+    np.testing.assert_array_equal(np.asarray(model.run(_flat(ref["input"]))), ref["spikes"])
+
+
 def _numpy_conv(x, w, b, stride, pads, dilation, groups):
     """Convolution by its definition, in float64: `y[o, p] = b[o] + sum over the input
     channels of o's group and the kernel offsets k of w[o, c, k] x[c, s p + d k]` (x padded)."""

@@ -6,14 +6,21 @@ Two interpreters take part. The framework side needs torch, snnTorch, Norse and 
 
     python3.11 -m venv /tmp/nirpeers
     /tmp/nirpeers/bin/pip install torch snntorch norse nir numpy
-    .venv/bin/python tests/reference/make_nir_torch_refs.py brainsim     # brainsim_lif.nir
+    .venv/bin/python tests/reference/make_nir_torch_refs.py brainsim     # brainsim_*.nir
     /tmp/nirpeers/bin/python tests/reference/make_nir_torch_refs.py      # everything else
+
+(The committed files were written with torch 2.14.1 on the CPU, snnTorch 1.0.0, Norse 1.1.0,
+nir 1.0.8 and nirtorch 2.6. The `.nir` files differ in bytes from run to run, HDF5's
+bookkeeping; the graphs and the `.npz` files do not.)
 
 The first command (brainsim's own environment) writes `brainsim_lif.nir`: `to_nir` of a
 `Sequential` of two `SpikingDense` layers of LIF neurons (6 -> 10 -> 4; `tau_m` 10 and 8 ms,
 `v_rest = v_reset = 0`, `v_th = 1`, `R = 1`, forward Euler), the form both frameworks'
-importers accept. The second command writes, for each network, `NAME.nir` (the framework's
-export, written uncompressed with `nir.write(..., compression=None)` to keep it small) and
+importers accept; and `brainsim_conv.nir`: `to_nir` of a `NIRModel` (brainsim has no conv
+layer of its own) of `Conv2d(1 -> 3, 3x3, padding 1) -> LIF -> SumPool2d(2) -> Flatten ->
+Affine(48 -> 4) -> LIF` on 1x8x8 inputs. The second command writes, for each network,
+`NAME.nir` (the framework's export, written uncompressed with
+`nir.write(..., compression=None)` to keep it small) and
 `NAME.npz` (`input` (T, ...), `spikes` (T, n_out) and, where named, `hidden` spikes, plus the
 framework's version):
 
@@ -26,7 +33,9 @@ framework's version):
 - `norse_lif`: `SequentialState(Linear(8 -> 16, bias), LIFBoxCell, Linear(16 -> 4), LIBoxCell)`
   exported with `norse.torch.to_nir(..., dt=1e-3)`; `output` holds the readout's potentials.
 - `brainsim_lif_snntorch`: `brainsim_lif.nir` read by `snntorch.import_from_nir`;
-  `brainsim_lif_norse`: the same graph read by `norse.torch.from_nir` (dt = 1 ms).
+  `brainsim_lif_norse`: the same graph read by `norse.torch.from_nir` (dt = 1 ms);
+  `brainsim_conv_norse`: `brainsim_conv.nir` read by `norse.torch.from_nir` (snnTorch's
+  importer has no `SumPool2d`).
 
 snnTorch neurons use `reset_mechanism="zero"` and `reset_delay=False` (how snnTorch's importer
 builds them from a NIR `LIF`; for `Leaky` the spikes are the same with `reset_delay=True`).
@@ -50,7 +59,8 @@ def _input(seed, shape, p):
 
 
 def write_brainsim_graph():
-    """`brainsim_lif.nir`: brainsim's export of a small LIF `Sequential`."""
+    """`brainsim_lif.nir` and `brainsim_conv.nir`: brainsim's exports of a small LIF
+    `Sequential` and of a conv `NIRModel`."""
     import jax
     import nir
 
@@ -68,6 +78,23 @@ def write_brainsim_graph():
     ])  # fmt: skip
     nir.write(HERE / "brainsim_lif.nir", bs.nir.to_nir(net), compression=None)
     print("wrote brainsim_lif.nir")
+
+    rng = np.random.default_rng(12)
+    lif = dict(r=1.0, v_leak=0.0, v_threshold=1.0, v_reset=0.0)
+    graph = nir.NIRGraph.from_list(
+        nir.Input(input_type=np.array([1, 8, 8])),
+        nir.Conv2d(input_shape=(8, 8), weight=rng.normal(0.0, 4.0, (3, 1, 3, 3)), stride=1,
+                   padding=1, dilation=1, groups=1, bias=np.full(3, 0.5)),
+        nir.LIF(tau=np.full((3, 8, 8), 0.01), **{k: np.full((3, 8, 8), v) for k, v in lif.items()}),
+        nir.SumPool2d(kernel_size=np.array([2, 2]), stride=np.array([2, 2]),
+                      padding=np.array([0, 0])),
+        nir.Flatten(input_type={"input": np.array([3, 4, 4])}, start_dim=0),
+        nir.Affine(weight=np.abs(rng.normal(0.0, 0.4, (4, 48))), bias=np.zeros(4)),
+        nir.LIF(tau=np.full(4, 0.008), **{k: np.full(4, v) for k, v in lif.items()}),
+    )  # fmt: skip
+    model = bs.nir.from_nir(graph, dt=1.0)
+    nir.write(HERE / "brainsim_conv.nir", bs.nir.to_nir(model), compression=None)
+    print("wrote brainsim_conv.nir")
 
 
 def _save(name, graph, **arrays):
@@ -198,7 +225,8 @@ def write_norse_refs():
 
 
 def write_brainsim_peer_refs():
-    """Run `brainsim_lif.nir` in snnTorch (dt = 0.1 ms, its importer's) and Norse (1 ms)."""
+    """Run `brainsim_lif.nir` in snnTorch (dt = 0.1 ms, its importer's) and Norse (1 ms), and
+    `brainsim_conv.nir` in Norse."""
     import nir
     import norse
     import norse.torch as nt
@@ -226,6 +254,17 @@ def write_brainsim_peer_refs():
     np.savez_compressed(HERE / "brainsim_lif_norse.npz", input=x, spikes=np.array(spikes),
                         norse_version=np.array(norse.__version__))  # fmt: skip
     print(f"brainsim_lif_norse: {int(np.sum(spikes))} spikes")
+
+    x = _input(7, (1, 8, 8), 0.2)
+    net = nt.from_nir(nir.read(HERE / "brainsim_conv.nir"), dt=1e-3)
+    state, spikes = None, []
+    with torch.no_grad():
+        for xt in x:  # unbatched (1, 8, 8) frames: Flatten(0, -1) then gives the 48 values
+            y, state = net(torch.from_numpy(xt), state)
+            spikes.append(y.numpy())
+    np.savez_compressed(HERE / "brainsim_conv_norse.npz", input=x, spikes=np.array(spikes),
+                        norse_version=np.array(norse.__version__))  # fmt: skip
+    print(f"brainsim_conv_norse: {int(np.sum(spikes))} spikes")
 
 
 if __name__ == "__main__":
