@@ -185,8 +185,10 @@ def compare_with_nest(seeds, iterations: int, out: str) -> None:
         net, feedback = nest_network(seed, spikes.shape[1])
         losses, rate = train_nest(net, feedback, first, spikes, target, iterations, eta)
         curves.append(losses)
+        deviation = np.abs(losses / nest_loss[:iterations] - 1.0)
         print(f"seed {seed}: loss {losses[0]:.2f} -> {losses[-1]:.2f} in {iterations} "
-              f"iterations; rate {rate:.1f} Hz")  # fmt: skip
+              f"iterations; rate {rate:.1f} Hz; |loss / NEST's - 1| mean "
+              f"{deviation.mean():.3f}, max {deviation.max():.3f}")  # fmt: skip
     curves = np.array(curves)
     nest = nest_loss[:iterations]
     final = curves[:, -1]

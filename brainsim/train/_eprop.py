@@ -395,8 +395,11 @@ def eprop_value_and_grad(
         )
 
         def advance(eps, pre):
-            e = jnp.einsum("cn,cin->in", dz_dh, eps) + pre[:, None] * dz_di
-            eps = jnp.einsum("ocn,cin->oin", dh_dh, eps) + pre[None, :, None] * dh_di[:, None]
+            # The sums over the d (static, small) state variables written out: as einsums, n
+            # would be a batch dimension of n small matrix products.
+            e = sum(dz_dh[c][None] * eps[c] for c in range(d)) + pre[:, None] * dz_di
+            eps = jnp.stack([sum(dh_dh[o, c][None] * eps[c] for c in range(d)) for o in range(d)])
+            eps = eps + pre[None, :, None] * dh_di[:, None]
             return eps, e
 
         eps_in, e_in = advance(tr.eps_in, x)
@@ -417,14 +420,15 @@ def eprop_value_and_grad(
             ),
             rate=rate,
         )
-        g_in = g_in + tr.ebar_in * signal
-        g_rec = g_rec + tr.ebar_rec * signal
         loss = loss + 0.5 * jnp.sum(error**2)
         if regularize:
             pull = c_reg * (rate - rate_target)  # (n,)
-            g_in = g_in + tr.ereg_in * pull
-            g_rec = g_rec + tr.ereg_rec * pull
+            g_in = g_in + (tr.ebar_in * signal + tr.ereg_in * pull)
+            g_rec = g_rec + (tr.ebar_rec * signal + tr.ereg_rec * pull)
             loss = loss + 0.5 * c_reg * dt * jnp.sum((rate - rate_target) ** 2)
+        else:
+            g_in = g_in + tr.ebar_in * signal
+            g_rec = g_rec + tr.ebar_rec * signal
         grads = (g_in, g_rec, g_out + gain * tr.zbar[:, None] * error[None, :])
         state = RecurrentState(neurons=neurons, spikes=z, readout=readout)
         return (state, tr, loss, grads), None
