@@ -388,6 +388,14 @@ def test_bad_conv_and_pool_nodes_raise_naming_them():
                      bias=np.zeros(2))  # fmt: skip
     with pytest.raises(ValueError, match="larger than the padded input"):
         from_nir(_graph((1, 2, 2), big), dt=1.0)
+    unshaped = nir.Conv2d(input_shape=None, weight=w, stride=1, padding=1, dilation=1,
+                          groups=1, bias=np.zeros(2))  # fmt: skip
+    with pytest.raises(ValueError, match="cannot tell its input shape.*set input_shape"):
+        from_nir(_graph((64,), unshaped), dt=1.0)  # a flat source: no (C, H, W) to read
+    flat_weight = nir.Conv1d(input_shape=8, weight=np.ones((2, 1, 3, 3)), stride=1, padding=0,
+                             dilation=1, groups=1, bias=np.zeros(2))  # fmt: skip
+    with pytest.raises(ValueError, match=r"Conv1d\): weight of shape \(2, 1, 3, 3\)"):
+        from_nir(_graph((1, 8), flat_weight), dt=1.0)
     pool = nir.SumPool2d(kernel_size=np.array([2, 2]), stride=np.array([2, 2]),
                          padding=np.array([0, 0]))  # fmt: skip
     with pytest.raises(ValueError, match=r"needs an input of shape \(C, H, W\)"):
