@@ -340,6 +340,20 @@ def test_conv_model_vmap_over_a_batch_equals_a_loop():
         np.testing.assert_array_equal(np.asarray(batched[i]), np.asarray(model.run(xs[i])))
 
 
+def test_conv_model_vmap_over_conv_weights_equals_a_loop():
+    model = _conv_model()
+    x = _spikes(jax.random.key(10), 20, 64, 0.3)
+    weights = jnp.stack([s * model.nodes["0"].weight for s in (0.8, 1.0, 1.3)])
+
+    def run(weight):
+        return eqx.tree_at(lambda m: m.nodes["0"].weight, model, weight).run(x)
+
+    batched = jax.vmap(run)(weights)
+    assert len({float(b.sum()) for b in batched}) > 1  # the weights matter
+    for i in range(3):
+        np.testing.assert_array_equal(np.asarray(batched[i]), np.asarray(run(weights[i])))
+
+
 def test_conv_weight_grad_matches_finite_differences(x64, finite_differences):
     """Conv2d -> AvgPool2d -> Flatten -> Affine -> LI: smooth in the conv weights."""
     rng = np.random.default_rng(5)
