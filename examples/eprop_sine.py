@@ -202,7 +202,7 @@ def compare_with_nest(seeds, iterations: int, out: str) -> None:
         ax.plot(np.arange(1, iterations + 1), losses, lw=1, label=f"brainsim, seed {seed}")
     ax.set_xlabel("iteration")
     ax.set_ylabel("loss ½Σ(y - y*)²")
-    ax.legend(fontsize=8)
+    ax.legend(fontsize=8, loc="upper right")
     fig.tight_layout()
     fig.savefig(out, dpi=110)
     print(f"wrote {out}")

@@ -302,7 +302,6 @@ def test_first_sequence_reproduces_nest_readout():
     assert 0.5 * float(np.sum((y - ref["target"]) ** 2)) == pytest.approx(nest_loss[0], rel=0.01)
 
 
-@pytest.mark.slow
 def test_nest_example_learning_curve_follows_nest():
     """20 iterations of NEST's configuration from NEST's initial weights against NEST's first 20.
     In both the loss first rises, as the regulariser pulls the rate from 34 Hz towards 10 Hz
