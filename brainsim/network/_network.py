@@ -15,7 +15,7 @@ from brainsim.network._projection import Projection
 from brainsim.neurons import Drive
 from brainsim.neurons._base import as_drive
 
-_RESERVED = ("synapses", "step", "modulators", "couplings")
+_RESERVED = ("synapses", "step", "modulators", "couplings", "structural")
 
 
 def _add(a, b):
@@ -84,6 +84,11 @@ class Network(eqx.Module):
     `stp` is a `brainsim.astro.TripartiteRelease` sees the `G_A` of its astrocyte population at
     the start of the step and, in closed loop, feeds its astrocytes the neurotransmitter `Y_S`.
 
+    With `structural` (a `brainsim.plasticity.StructuralPlasticity`), the projections it
+    names are rewired at run time: their neurons' calcium and synaptic elements are in
+    `state["structural"]`, and every `update_interval` ms, after the step, synapses are
+    deleted and created between free elements (their slots are in the projections' states).
+
     A population on a slower clock (`clocks={"A": 10.0}`: every 10 ms) advances by the whole
     period in one step every `period / dt` steps, with the inputs of that step (as Brian2 does
     for a group with its own `dt`); its outputs are zero in the other steps.
@@ -95,6 +100,7 @@ class Network(eqx.Module):
         couplings: other couplings (`brainsim.network.GapJunctions` between neurons,
             `brainsim.astro.GapJunctions` between astrocytes, `brainsim.stimulation.Inject`, ...).
         clocks: `{name: period}`: update periods (ms) of populations slower than the run's dt.
+        structural: structural plasticity rewiring some projections (needs a key in `init`).
 
     Example:
         >>> import jax, brainsim as bs, brainsim_ops as bo
@@ -110,6 +116,7 @@ class Network(eqx.Module):
     projections: tuple[Projection, ...]
     couplings: tuple[Any, ...]
     clocks: dict[str, float] = eqx.field(static=True)
+    structural: Any = None
 
     def __init__(
         self,
@@ -118,6 +125,7 @@ class Network(eqx.Module):
         couplings: Sequence[Any] = (),
         *,
         clocks: Mapping[str, float] | None = None,
+        structural=None,
     ):
         if not isinstance(populations, Mapping) or not populations:
             raise TypeError("`populations` must be a non-empty dict {name: (model, n)}.")
@@ -182,8 +190,22 @@ class Network(eqx.Module):
                     f"is solved within each step of the run's dt, but {coupling.target!r} runs "
                     f"on a clock of {clocks[coupling.target]} ms."
                 )
+        if structural is not None:
+            if not hasattr(structural, "rewire"):
+                raise TypeError(
+                    "`structural` must be a brainsim.plasticity.StructuralPlasticity, got "
+                    f"{type(structural).__name__}."
+                )
+            structural.check(sizes, projections)
+            for pop in structural.elements:
+                if pop in clocks:
+                    raise ValueError(
+                        f"structural plasticity: population {pop!r} runs on a clock of "
+                        f"{clocks[pop]} ms; its calcium follows every step of the run's dt."
+                    )
         self.models, self.sizes, self.projections = models, sizes, tuple(projections)
         self.couplings, self.clocks = tuple(couplings), clocks
+        self.structural = structural
 
     def init(self, key: PRNGKeyArray | None = None) -> dict:
         """Initial state; with a key, each population's `init` receives its own subkey.
@@ -198,6 +220,16 @@ class Network(eqx.Module):
             for name, k in zip(names, keys, strict=True)
         }
         state["synapses"] = {proj.name: proj.init() for proj in self.projections}
+        if self.structural is not None:
+            if key is None:
+                raise ValueError(
+                    "a network with structural plasticity needs a key: `init(jax.random.key(0))`."
+                )
+            state["structural"] = self.structural.init(self.sizes, jax.random.fold_in(key, 1))
+            for proj in self.projections:
+                if proj.name in self.structural.synapses:
+                    state["synapses"][proj.name] = self.structural.init_projection(
+                        proj, state["synapses"][proj.name])
         kept = {}
         for i, coupling in enumerate(self.couplings):
             if hasattr(coupling, "init_state"):
@@ -289,6 +321,19 @@ class Network(eqx.Module):
             )
             for proj in self.projections
         }
+        if self.structural is not None:
+            structural = self.structural.advance(state["structural"], spikes, dt=dt)
+            every = self.structural.steps_per_update(dt)
+
+            rewired = {name: new_state["synapses"][name] for name in self.structural.synapses}
+
+            def rewire(args):
+                return self.structural.rewire(*args, self.projections, self.sizes)
+
+            new_state["structural"], rewired = jax.lax.cond(
+                (state["step"] + 1) % every == 0, rewire, lambda args: args, (structural, rewired)
+            )
+            new_state["synapses"] = {**new_state["synapses"], **rewired}
         new_state["step"] = state["step"] + 1
         return new_state, spikes
 

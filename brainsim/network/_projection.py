@@ -24,13 +24,18 @@ from brainsim.synapses import Conductance, Exponential
 
 class ProjectionState(NamedTuple):
     """State of a projection: kinetics (per post neuron), delay ring, STP (per pre neuron), and
-    with plasticity the weights (one per synapse, `conn.synapse_shape`) and the rule's traces."""
+    with plasticity the weights (one per synapse, `conn.synapse_shape`) and the rule's traces.
+    A projection rewired by structural plasticity (`brainsim.plasticity.StructuralPlasticity`)
+    keeps its slots' weights in `weights`, their targets in `wiring` (a `brainsim_ops` index
+    layout) and which slots hold a synapse in `connected` (bool, `(n_pre, k)`)."""
 
     kinetics: Any
     delay: DelayState | None
     stp: Any
     weights: Array | None = None
     plasticity: Any = None
+    wiring: Any = None
+    connected: Array | None = None
 
 
 class Projection(eqx.Module):
@@ -249,7 +254,13 @@ class Projection(eqx.Module):
                 traces, weights, pre_spikes, post_spikes, dt=dt, conn=self.conn,
                 modulator=modulator,
             )  # fmt: skip
-        conn = self.conn if weights is None else self.conn.with_weights(weights)
+        if state.wiring is not None:  # rewired slots: the bound ones deliver
+            conn = bo.ELL(layout=state.wiring, weights=jnp.where(state.connected, weights, 0.0),
+                          rows="pre", k=self.conn.k)  # fmt: skip
+        elif weights is not None:
+            conn = self.conn.with_weights(weights)
+        else:
+            conn = self.conn
         stp, delay = state.stp, state.delay
         if self.synapse_release:
             stp, arriving = self.stp.deliver(
@@ -269,4 +280,5 @@ class Projection(eqx.Module):
                     self.delay_per, self.delay_steps, delay, events, conn, step_index
                 )
         kinetics = self.kinetics.step(state.kinetics, arriving, dt=dt)
-        return ProjectionState(kinetics, delay, stp, weights, traces)
+        return ProjectionState(
+            kinetics, delay, stp, weights, traces, state.wiring, state.connected)

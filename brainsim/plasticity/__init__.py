@@ -10,18 +10,22 @@ rate rules `Oja` and `Subspace` act on dense weights and activity vectors: `upda
 `LateralSubspace` builds HLOP's lateral subspace neurons (grown and frozen task by task) on
 `Subspace`. Homeostasis: `SynapticScaling` and `WeightNormalization` are rules of the same
 form; `AdaptiveThreshold` wraps a neuron model (intrinsic plasticity of its threshold).
+Structural plasticity (`StructuralPlasticity`, with `GaussianGrowth`, `LinearGrowth`,
+`SigmoidGrowth` curves) creates and deletes synapses of a `Network` at run time.
 """
 
 from brainsim.plasticity._astro_stdp import AstroSTDP, AstroSTDPState
 from brainsim.plasticity._compose import Chain, Clip, chain, clip
 from brainsim.plasticity._distal_reward import DistalReward, DistalRewardState
 from brainsim.plasticity._error_modulated import ErrorModulated, ErrorModulatedTraces
+from brainsim.plasticity._growth import GaussianGrowth, GrowthCurve, LinearGrowth, SigmoidGrowth
 from brainsim.plasticity._hebbian import Oja, Subspace
 from brainsim.plasticity._homeostatic import ScalingTraces, SynapticScaling, WeightNormalization
 from brainsim.plasticity._inhibitory import InhibitorySTDP
 from brainsim.plasticity._intrinsic import AdaptiveThreshold, AdaptiveThresholdState
 from brainsim.plasticity._lateral import LateralSubspace, LateralSubspaceState, signed_rate_code
 from brainsim.plasticity._stdp import STDP, STDPTraces
+from brainsim.plasticity._structural import StructuralPlasticity, StructuralState, slot_layout
 from brainsim.plasticity._three_factor import EligibilitySTDP, EligibilityTraces
 from brainsim.plasticity._triplet import TripletSTDP, TripletTraces
 
@@ -49,6 +53,13 @@ __all__ = [
     "WeightNormalization",
     "AdaptiveThreshold",
     "AdaptiveThresholdState",
+    "StructuralPlasticity",
+    "StructuralState",
+    "GrowthCurve",
+    "GaussianGrowth",
+    "LinearGrowth",
+    "SigmoidGrowth",
+    "slot_layout",
     "Chain",
     "Clip",
     "chain",
