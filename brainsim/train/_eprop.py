@@ -33,9 +33,9 @@ class EpropLIF(Neuron):
     `w` raises `v` by `R w (1 - α)`: with `R = 1 / (1 - α)` GΩ the weights are NEST's `eprop_iaf`
     weights (mV per spike). For `t_ref` after a spike the neuron cannot spike and its
     pseudo-derivative is zero, but its potential keeps integrating, as in NEST (which allows the
-    next spike one step earlier, `t_ref` after the last). The
-    surrogate `spike_fn` sees `x = (v - V_th) / (V_th - E_L)`, so `∂z/∂v = σ'(x) / (V_th - E_L)`;
-    the default `Triangle(gamma=0.3, width=1)` is Bellec et al.'s
+    next spike one step earlier, `t_ref` after the last). The surrogate `spike_fn` sees
+    `x = (v - V_th) / (V_th - E_L)`, so `∂z/∂v = σ'(x) / (V_th - E_L)`; the default
+    `Triangle(gamma=0.3, width=1)` is Bellec et al.'s
     `0.3 max(0, 1 - |v - V_th| / (V_th - E_L)) / (V_th - E_L)`, NEST's `piecewise_linear`
     surrogate with height `0.3 / (V_th - E_L)` and width `V_th - E_L`. With `detach_reset`
     (the default, as in e-prop) the reset carries no gradient, so `∂v(t)/∂v(t-dt) = α` and the
@@ -51,8 +51,8 @@ class EpropLIF(Neuron):
         detach_reset: stop the gradient through the reset.
 
     Each parameter is a scalar or one value per neuron (shape `(n,)`). The state is a
-    `LIFState` (`v` in mV, `refractory_left` in ms). The defaults are NEST's `eprop_iaf`
-    (`R = tau_m / C_m` with `C_m = 250` pF).
+    `LIFState` (`v` in mV, `refractory_left` in ms). The defaults of `tau_m`, `E_L`, `V_th`,
+    `t_ref` and `R` (`tau_m / C_m` with `C_m = 250` pF) are NEST's `eprop_iaf`.
 
     Example:
         >>> import brainsim as bs
