@@ -309,9 +309,10 @@ def eprop_value_and_grad(
 
     (`f` in spikes/ms, `f_target` given in Hz; `c_reg` in ms), which is again the exact
     gradient of `E_reg` with the recurrent spikes in `I(t)` held constant. The returned loss is
-    `E + E_reg`. At `dt = 1` ms this is NEST's rule term for term (NEST's `kappa_reg` is
-    `κ_reg`; NEST compares the rate in spikes/ms with `f_target · dt`, which agree only at
-    `dt = 1` ms).
+    `E + E_reg`. At `dt = 1` ms this is the rule of NEST 3.10's `eprop_iaf` (its `kappa_reg`
+    is `κ_reg`, its `c_reg` this `c_reg`), apart from the one-step offsets of NEST's
+    event-driven histories; NEST compares the rate in spikes/ms with `f_target · dt`, which
+    agree only at `dt = 1` ms.
 
     Args:
         net: the network.
