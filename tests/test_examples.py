@@ -22,3 +22,12 @@ def test_brunel_regimes_example_prints_the_four_regimes(run_example):
     out = run_example("brunel_regimes", "--n-e", 400, "--duration", 200)
     assert all(label in out for label in ("SR", "SI fast", "AI", "SI slow"))
     assert out.count("60-500 Hz") == 4
+
+
+def test_structural_plasticity_example_grows_synapses(run_example):
+    out = run_example("structural_plasticity", "--duration", 4000)
+    rows = [line.split() for line in out.splitlines() if line.startswith("  ")]
+    rows = [r for r in rows if r[0].isdigit()]
+    assert [int(r[0]) for r in rows] == [1, 2, 3, 4]
+    assert int(rows[1][3]) == 0 and int(rows[3][3]) > 0  # first E synapses at 3 s
+    assert "unplaced synapses: 0, truncated elements: 0" in out
