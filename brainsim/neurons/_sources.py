@@ -11,7 +11,7 @@ import numpy as np
 from jaxtyping import Array, Float, Int, PRNGKeyArray
 
 from brainsim._validation import as_param, check_positive
-from brainsim.neurons._base import Neuron
+from brainsim.neurons._base import Drive, Neuron
 
 
 class PoissonState(NamedTuple):
@@ -65,6 +65,11 @@ class PoissonSource(Neuron):
 
     def step(self, state: PoissonState, inputs=None, *, t, dt):
         """Draw this step's spikes (0.0 / 1.0, no gradient)."""
+        if isinstance(inputs, Drive):
+            raise TypeError(
+                "PoissonSource received synaptic input (a Drive): its inputs are rates (Hz). "
+                "Do not target a spike source with a Projection or coupling."
+            )
         rate = self.rate if inputs is None else jnp.asarray(inputs)
         key, draw = jax.random.split(state.key)
         shape = state.spikes.shape

@@ -75,6 +75,15 @@ def test_poisson_spikes_reject_more_than_one_expected_spike_per_step():
     source.step(state, t=0.0, dt=0.05)  # rate · dt = 1: allowed
 
 
+def test_poisson_source_refuses_synaptic_input_with_a_clear_error():
+    import brainsim_ops as bo
+
+    source = PoissonSource(rate=10.0)
+    net = bs.Network({"P": (source, 3)}, [bs.Projection("P", "P", bo.all_to_all(3, 3))])
+    with pytest.raises(TypeError, match="inputs are rates"):
+        net.step(net.init(jax.random.key(0)), t=0.0, dt=0.1)
+
+
 def test_spike_times_replayed_at_their_step():
     times = np.array([0.0, 1.0, 1.04, 2.5, 9.9])
     source = SpikeTimes(times=times, indices=[0, 1, 1, 2, 0])

@@ -282,6 +282,35 @@ def test_rewired_network_runs_under_jit_and_delivers_with_gradients_to_the_weigh
     assert float(g) == pytest.approx(float(current) / 2.0, rel=1e-5)  # linear in the weight
 
 
+def test_rewired_network_under_vmap_over_keys_equals_a_loop():
+    """Poisson-driven LIF neurons grow elements and are rewired every 5 ms; a batch of keys
+    (the rewiring's condition becomes a select under vmap) gives each key's own run."""
+    grow = LinearGrowth(nu=0.3, eps=1e3)
+    sp = StructuralPlasticity({"A": {"axon": grow, "den": grow}}, {"A->A": ("axon", "den")},
+                              update_interval=5.0)
+    kick = bo.ELL(np.arange(6)[:, None], 5000.0, n_cols=6)  # each Poisson spike fires A
+    net = bs.Network({"P": (bs.neurons.PoissonSource(rate=200.0), 6), "A": (LIF, 6)},
+                     [bs.Projection("P", "A", kick, output=bs.synapses.Current()),
+                      bs.Projection("A", "A", slots(6, 6, 8), output=bs.synapses.Current())],
+                     structural=sp)  # fmt: skip
+
+    def run(key):
+        state = net.init(key)
+        state, _ = jax.lax.scan(lambda s, _: (net.step(s, t=0.0, dt=0.5)[0], None), state,
+                                None, length=40)  # fmt: skip
+        syn = state["synapses"]["A->A"]
+        return syn.connected, syn.wiring.pre_post, state["structural"].elements["A"]["axon"]
+
+    keys = jax.random.split(jax.random.key(3), 3)
+    batched = jax.jit(jax.vmap(run))(keys)
+    single = jax.jit(run)
+    for i in range(3):
+        for b, s in zip(batched, single(keys[i]), strict=True):
+            np.testing.assert_array_equal(b[i], s)
+    assert int(batched[0].sum()) > 0
+    assert not np.array_equal(batched[0][0], batched[0][1])
+
+
 def test_structural_plasticity_rejects_bad_input():
     grow = LinearGrowth()
     with pytest.raises(TypeError, match="growth curve"):
