@@ -25,7 +25,7 @@ from brainsim.plasticity._inhibitory import InhibitorySTDP
 from brainsim.plasticity._intrinsic import AdaptiveThreshold, AdaptiveThresholdState
 from brainsim.plasticity._lateral import LateralSubspace, LateralSubspaceState, signed_rate_code
 from brainsim.plasticity._stdp import STDP, STDPTraces
-from brainsim.plasticity._structural import StructuralPlasticity, StructuralState, slot_layout
+from brainsim.plasticity._structural import StructuralPlasticity, StructuralState
 from brainsim.plasticity._three_factor import EligibilitySTDP, EligibilityTraces
 from brainsim.plasticity._triplet import TripletSTDP, TripletTraces
 
@@ -59,7 +59,6 @@ __all__ = [
     "GaussianGrowth",
     "LinearGrowth",
     "SigmoidGrowth",
-    "slot_layout",
     "Chain",
     "Clip",
     "chain",

@@ -38,7 +38,7 @@ class StructuralState(NamedTuple):
     truncated: Int[Array, ""]
 
 
-def slot_layout(targets: Int[Array, "n_pre k"], n_post: int) -> Layout:
+def _slot_layout(targets: Int[Array, "n_pre k"], n_post: int) -> Layout:
     """The `brainsim_ops` index layout of slot connectivity whose slots target `targets`.
 
     Built with a sort (traceable), so rewired connectivity can be rebuilt inside `jit`.
@@ -311,7 +311,7 @@ class StructuralPlasticity(eqx.Module):
         weights = jnp.broadcast_to(proj.conn.weights, (n_pre, k))
         return state._replace(
             weights=weights,
-            wiring=slot_layout(targets, proj.conn.n_post),
+            wiring=_slot_layout(targets, proj.conn.n_post),
             connected=jnp.zeros((n_pre, k), bool),
         )
 
@@ -363,7 +363,7 @@ class StructuralPlasticity(eqx.Module):
         for name in self.synapses:
             s = synapses[name]
             synapses[name] = s._replace(
-                wiring=slot_layout(s.wiring.pre_post.reshape(s.connected.shape),
+                wiring=_slot_layout(s.wiring.pre_post.reshape(s.connected.shape),
                                    by_name[name].conn.n_post))  # fmt: skip
         state = state._replace(elements=elements, key=key, unplaced=unplaced, truncated=truncated)
         return state, synapses
