@@ -6,9 +6,19 @@ Layout arguments: ``indptr`` (n_rows + 1), ``idx`` (target of each position), ``
 storage index of each position; empty means "position is the storage index").
 A weight array with one entry per batch (``n_w == 1``) is a homogeneous weight.
 
-Rows are found with :func:`next_active`, which skips blocks of silent events by OR-ing their
-bit patterns (a vectorized loop), so the pass over the event vector costs a fraction of a
-nanosecond per neuron.
+Every loop walks the active rows with one skeleton, :func:`row_walker`, given a row action
+``row(ctx, start, end, xv)`` that applies event value ``xv`` to the positions
+``start <= s < end`` of one row (``ctx``: a tuple of the arrays and offsets it needs, the
+output array first). Rows are found with :func:`next_active`, which skips blocks of silent
+events by OR-ing their bit patterns (a vectorized loop), so the pass over the event vector
+costs a fraction of a nanosecond per neuron.
+
+Compile time (cold numba cache) decides how the pieces are compiled. The walkers and the loops
+are inlined by numba (``inline="always"``) into the handler's kernel, one function per dtype
+signature. The row actions and :func:`next_active` stay separate functions, compiled once
+per value dtype (the walker converts the event to it) and inlined by LLVM: numba re-types an
+inlined function at every call site (four for the scatter walker), and each level of
+separately compiled functions re-optimises all the code below it.
 """
 
 from __future__ import annotations
@@ -16,6 +26,7 @@ from __future__ import annotations
 import numpy as np
 from numba import njit, types
 from numba.extending import overload
+from numba.np.numpy_support import as_dtype
 
 _BLOCK = 32
 
@@ -35,13 +46,20 @@ def _as_bits(x):
     return lambda x: x
 
 
-@njit(cache=True, nogil=True, inline="always")
-def next_active(x, bits, xo, r, n_rows):
+# Events arrive as bool (uint8 bytes) or in the values' dtype. Explicit signatures: a constant
+# row number at a call site does not make a specialisation of its own.
+_EVENT_DTYPES = (types.uint8, types.float32, types.float64)
+
+
+@njit([types.int64(types.Array(t, 1, "C"), types.int64, types.int64, types.int64)
+       for t in _EVENT_DTYPES], cache=True, nogil=True)
+def next_active(x, xo, r, n_rows):
     """The first row ``q >= r`` with ``x[xo + q] != 0``, or ``n_rows`` if there is none.
 
-    ``bits`` is ``as_bits(x)``; a block of ``_BLOCK`` rows whose bit patterns OR to zero holds
-    no event and is skipped whole. (A -0.0 event has a bit set; the row test then skips it.)
+    A block of ``_BLOCK`` rows whose bit patterns OR to zero holds no event and is skipped
+    whole. (A -0.0 event has a bit set; the row test then skips it.)
     """
+    bits = as_bits(x)
     while r < n_rows:
         if r % _BLOCK == 0 and r + _BLOCK <= n_rows:
             acc = bits[xo + r] ^ bits[xo + r]
@@ -56,6 +74,17 @@ def next_active(x, bits, xo, r, n_rows):
     return n_rows
 
 
+def as_value(xv, out):
+    """The event value ``xv`` in the dtype of the array ``out`` (a row action's input)."""
+    return out.dtype.type(xv)
+
+
+@overload(as_value, inline="always")
+def _as_value(xv, out):
+    kind = as_dtype(out.dtype).type
+    return lambda xv, out: kind(xv)
+
+
 @njit(cache=True, nogil=True, inline="always")
 def _row_bounds(indptr, r, n_rows):
     """``(indptr[r], indptr[r + 1])``, or an empty range when ``r`` is past the last row."""
@@ -64,14 +93,69 @@ def _row_bounds(indptr, r, n_rows):
     return indptr[r], indptr[r + 1]
 
 
-@njit(cache=True, nogil=True, inline="always")
-def _scatter_row(idx, syn, w, y, yo, wo, n_w, has_syn, start, end, xv):
-    """``y[yo + idx[s]] += xv * w[...]`` over the positions ``start <= s < end`` of one row."""
+def row_walker(row, ahead=1):
+    """``walk(ctx, indptr, x, xo, n_rows)``: ``row(ctx, start, end, xv)`` per active row ``r``.
+
+    Rows ``r`` with ``x[xo + r] != 0`` are visited in increasing order, ``start, end`` being
+    ``indptr[r], indptr[r + 1]`` and ``xv`` the event ``x[xo + r]`` in the dtype of the output
+    array ``ctx[0]``. With ``ahead=4`` rows are taken four at a time and their row pointers
+    read before any of them is applied: in large networks these reads miss the cache, and
+    independent misses overlap (twice as fast at 320 000 neurons). ``ahead`` is a constant of
+    the generated function, so numba compiles only the chosen branch.
+    """
+    if ahead not in (1, 4):
+        raise ValueError(f"`ahead` must be 1 or 4, got {ahead!r}")
+
+    @njit(nogil=True, inline="always")
+    def walk(ctx, indptr, x, xo, n_rows):
+        r0 = next_active(x, xo, 0, n_rows)
+        while r0 < n_rows:
+            if ahead == 1:
+                row(ctx, indptr[r0], indptr[r0 + 1], as_value(x[xo + r0], ctx[0]))
+                r0 = next_active(x, xo, r0 + 1, n_rows)
+                continue
+            r1 = next_active(x, xo, r0 + 1, n_rows)
+            r2 = next_active(x, xo, r1 + 1, n_rows)
+            r3 = next_active(x, xo, r2 + 1, n_rows)
+            s0, e0 = _row_bounds(indptr, r0, n_rows)
+            s1, e1 = _row_bounds(indptr, r1, n_rows)
+            s2, e2 = _row_bounds(indptr, r2, n_rows)
+            s3, e3 = _row_bounds(indptr, r3, n_rows)
+            row(ctx, s0, e0, as_value(x[xo + r0], ctx[0]))
+            if r1 < n_rows:
+                row(ctx, s1, e1, as_value(x[xo + r1], ctx[0]))
+            if r2 < n_rows:
+                row(ctx, s2, e2, as_value(x[xo + r2], ctx[0]))
+            if r3 < n_rows:
+                row(ctx, s3, e3, as_value(x[xo + r3], ctx[0]))
+            r0 = next_active(x, xo, r3 + 1, n_rows)
+
+    walk.__name__ = walk.__qualname__ = f"walk_{row.__name__.strip('_')}_{ahead}"
+    return walk
+
+
+@njit(cache=True, nogil=True)
+def _copy_batches(src, out, n_batch, size, src_batched):
+    """``out[b] = src[b]`` (``src[0]`` if not batched) for each batch entry, ``size`` each."""
+    for b in range(n_batch):
+        so = b * size if src_batched else 0
+        oo = b * size
+        for t in range(size):
+            out[oo + t] = src[so + t]
+
+
+# ---------------------------------------------------------------- row actions
+
+
+@njit(cache=True, nogil=True)
+def _scatter_row(ctx, start, end, xv):
+    """``y[yo + idx[s]] += xv * w[wo + syn[s]]``; ``ctx = (y, idx, syn, w, yo, wo, n_w)``."""
+    y, idx, syn, w, yo, wo, n_w = ctx
     if n_w == 1:
         v = w[wo] * xv
         for s in range(start, end):
             y[yo + idx[s]] += v
-    elif has_syn:
+    elif syn.size > 0:
         for s in range(start, end):
             y[yo + idx[s]] += w[wo + syn[s]] * xv
     else:
@@ -79,116 +163,46 @@ def _scatter_row(idx, syn, w, y, yo, wo, n_w, has_syn, start, end, xv):
             y[yo + idx[s]] += w[wo + s] * xv
 
 
-@njit(cache=True, nogil=True, inline="always")
-def scatter_rows(indptr, idx, syn, w, x, y, n_batch, n_rows, n_out, n_w, w_batched, x_batched):
-    """``y[b, idx[s]] += x[b, r] * w[b, syn[s]]`` for every ``s`` in each active row ``r``.
+@njit(cache=True, nogil=True)
+def _outer_row(ctx, start, end, xv):
+    """``out[oo + syn[s]] += xv * g[go + idx[s]]`` (into ``out[oo]`` if ``n_w == 1``).
 
-    Active rows are taken four at a time and their row pointers read before any of them is
-    applied: in large networks these reads miss the cache, and independent misses overlap
-    (twice as fast at 320 000 neurons).
+    ``ctx = (out, idx, syn, g, go, oo, n_w)``.
     """
-    bits = as_bits(x)
-    for t in range(n_batch * n_out):
-        y[t] = 0
-    has_syn = syn.size > 0
-    for b in range(n_batch):
-        xo = b * n_rows if x_batched else 0
-        wo = b * n_w if w_batched else 0
-        yo = b * n_out
-        r0 = next_active(x, bits, xo, 0, n_rows)
-        while r0 < n_rows:
-            r1 = next_active(x, bits, xo, r0 + 1, n_rows)
-            r2 = next_active(x, bits, xo, r1 + 1, n_rows)
-            r3 = next_active(x, bits, xo, r2 + 1, n_rows)
-            s0, e0 = _row_bounds(indptr, r0, n_rows)
-            s1, e1 = _row_bounds(indptr, r1, n_rows)
-            s2, e2 = _row_bounds(indptr, r2, n_rows)
-            s3, e3 = _row_bounds(indptr, r3, n_rows)
-            _scatter_row(idx, syn, w, y, yo, wo, n_w, has_syn, s0, e0, x[xo + r0])
-            if r1 < n_rows:
-                _scatter_row(idx, syn, w, y, yo, wo, n_w, has_syn, s1, e1, x[xo + r1])
-            if r2 < n_rows:
-                _scatter_row(idx, syn, w, y, yo, wo, n_w, has_syn, s2, e2, x[xo + r2])
-            if r3 < n_rows:
-                _scatter_row(idx, syn, w, y, yo, wo, n_w, has_syn, s3, e3, x[xo + r3])
-            r0 = next_active(x, bits, xo, r3 + 1, n_rows)
+    out, idx, syn, g, go, oo, n_w = ctx
+    if n_w == 1:
+        acc = out[oo] * 0
+        for s in range(start, end):
+            acc += g[go + idx[s]]
+        out[oo] += acc * xv
+    elif syn.size > 0:
+        for s in range(start, end):
+            out[oo + syn[s]] += g[go + idx[s]] * xv
+    else:
+        for s in range(start, end):
+            out[oo + s] += g[go + idx[s]] * xv
 
 
-@njit(cache=True, nogil=True, inline="always")
-def outer_rows(indptr, idx, syn, x, g, out, n_batch, n_rows, n_cols, n_w, x_batched, g_batched):
-    """``out[b, syn[s]] += x[b, r] * g[b, idx[s]]`` for ``s`` in active rows (sum if n_w == 1)."""
-    bits = as_bits(x)
-    for t in range(n_batch * n_w):
-        out[t] = 0
-    has_syn = syn.size > 0
-    for b in range(n_batch):
-        xo = b * n_rows if x_batched else 0
-        go = b * n_cols if g_batched else 0
-        oo = b * n_w
-        r = next_active(x, bits, xo, 0, n_rows)
-        while r < n_rows:
-            xv = x[xo + r]
-            start = indptr[r]
-            end = indptr[r + 1]
-            if n_w == 1:
-                acc = out[oo] * 0
-                for s in range(start, end):
-                    acc += g[go + idx[s]]
-                out[oo] += acc * xv
-            elif has_syn:
-                for s in range(start, end):
-                    out[oo + syn[s]] += g[go + idx[s]] * xv
-            else:
-                for s in range(start, end):
-                    out[oo + s] += g[go + idx[s]] * xv
-            r = next_active(x, bits, xo, r + 1, n_rows)
+@njit(cache=True, nogil=True)
+def _update_row(ctx, start, end, xv):
+    """``out[oo + k] = clip(out[oo + k] + xv * v[vo + idx[s]] * scale[so + k], lo, hi)``.
 
-
-@njit(cache=True, nogil=True, inline="always")
-def update_rows(
-    indptr, idx, syn, w, x, v, scale, bounds, out, copy_in,
-    n_batch, n_rows, n_cols, n_w, w_b, x_b, v_b, s_b, bnd_b,
-):  # fmt: skip
-    """``out[b, k] = clip(w[b, k] + x[b, r] * v[b, idx[s]] * scale[b, k])`` on active rows.
-
-    ``k = syn[s]``; synapses of inactive rows keep ``w``. ``copy_in`` is False when ``out``
-    aliases ``w`` (XLA donated the buffer), so only active synapses are touched.
+    ``k = syn[s]`` (or ``s``); ``ctx = (out, idx, syn, v, scale, vo, so, oo, lo, hi)``.
     """
-    bits = as_bits(x)
-    if copy_in:
-        for b in range(n_batch):
-            wo = b * n_w if w_b else 0
-            oo = b * n_w
-            for k in range(n_w):
-                out[oo + k] = w[wo + k]
+    out, idx, syn, v, scale, vo, so, oo, lo, hi = ctx
     has_syn = syn.size > 0
     has_scale = scale.size > 0
-    for b in range(n_batch):
-        xo = b * n_rows if x_b else 0
-        vo = b * n_cols if v_b else 0
-        so = b * n_w if s_b else 0
-        bo = 2 * b if bnd_b else 0
-        oo = b * n_w
-        lo = bounds[bo]
-        hi = bounds[bo + 1]
-        r = next_active(x, bits, xo, 0, n_rows)
-        while r < n_rows:
-            xv = x[xo + r]
-            for s in range(indptr[r], indptr[r + 1]):
-                k = syn[s] if has_syn else s
-                d = v[vo + idx[s]] * xv
-                if has_scale:
-                    d = d * scale[so + k]
-                nw = out[oo + k] + d
-                if nw < lo:
-                    nw = lo
-                if nw > hi:
-                    nw = hi
-                out[oo + k] = nw
-            r = next_active(x, bits, xo, r + 1, n_rows)
-
-
-# ---------------------------------------------------------------- delayed delivery
+    for s in range(start, end):
+        k = syn[s] if has_syn else s
+        d = v[vo + idx[s]] * xv
+        if has_scale:
+            d = d * scale[so + k]
+        nw = out[oo + k] + d
+        if nw < lo:
+            nw = lo
+        if nw > hi:
+            nw = hi
+        out[oo + k] = nw
 
 
 @njit(cache=True, nogil=True, inline="always")
@@ -202,6 +216,110 @@ def _slot(base, dk, n_slots):
     return sl
 
 
+@njit(cache=True, nogil=True)
+def _delayed_row(ctx, start, end, xv):
+    """``out[oo + slot_k * n_post + idx[s]] += xv * w[wo + k]``, ``slot_k = (base + d_k) % L``.
+
+    ``k = syn[s]`` (or ``s``), ``d_k = delay[k]``;
+    ``ctx = (out, idx, syn, delay, w, oo, wo, base, n_slots, n_post, n_w)``.
+    """
+    out, idx, syn, delay, w, oo, wo, base, n_slots, n_post, n_w = ctx
+    if n_w == 1:
+        v = w[wo] * xv
+        if syn.size > 0:
+            for s in range(start, end):
+                sl = _slot(base, delay[syn[s]], n_slots)
+                out[oo + sl * n_post + idx[s]] += v
+        else:
+            for s in range(start, end):
+                sl = _slot(base, delay[s], n_slots)
+                out[oo + sl * n_post + idx[s]] += v
+    elif syn.size > 0:
+        for s in range(start, end):
+            k = syn[s]
+            sl = _slot(base, delay[k], n_slots)
+            out[oo + sl * n_post + idx[s]] += w[wo + k] * xv
+    else:
+        for s in range(start, end):
+            sl = _slot(base, delay[s], n_slots)
+            out[oo + sl * n_post + idx[s]] += w[wo + s] * xv
+
+
+@njit(cache=True, nogil=True)
+def _delayed_outer_row(ctx, start, end, xv):
+    """``out[oo + k] += xv * g[go + slot_k * n_post + idx[s]]`` (into ``out[oo]`` if n_w == 1).
+
+    ``ctx = (out, idx, syn, delay, g, go, oo, base, n_slots, n_post, n_w)``.
+    """
+    out, idx, syn, delay, g, go, oo, base, n_slots, n_post, n_w = ctx
+    has_syn = syn.size > 0
+    homog = delay.size == 1
+    acc = out[oo] * 0
+    for s in range(start, end):
+        k = syn[s] if has_syn else s
+        dk = delay[0] if homog else delay[k]
+        val = g[go + _slot(base, dk, n_slots) * n_post + idx[s]]
+        if n_w == 1:
+            acc += val
+        else:
+            out[oo + k] += val * xv
+    if n_w == 1:
+        out[oo] += acc * xv
+
+
+_walk_scatter = row_walker(_scatter_row, ahead=4)
+_walk_scatter_slot = row_walker(_scatter_row)
+_walk_outer = row_walker(_outer_row)
+_walk_update = row_walker(_update_row)
+_walk_delayed = row_walker(_delayed_row)
+_walk_delayed_outer = row_walker(_delayed_outer_row)
+
+
+# ---------------------------------------------------------------- the loops of the handlers
+
+
+@njit(cache=True, nogil=True, inline="always")
+def scatter_rows(indptr, idx, syn, w, x, y, n_batch, n_rows, n_out, n_w, w_batched, x_batched):
+    """``y[b, idx[s]] += x[b, r] * w[b, syn[s]]`` for every ``s`` in each active row ``r``.
+
+    Rows are read four ahead (see :func:`row_walker`).
+    """
+    for t in range(n_batch * n_out):
+        y[t] = 0
+    for b in range(n_batch):
+        ctx = (y, idx, syn, w, b * n_out, b * n_w if w_batched else 0, n_w)
+        _walk_scatter(ctx, indptr, x, b * n_rows if x_batched else 0, n_rows)
+
+
+@njit(cache=True, nogil=True, inline="always")
+def outer_rows(indptr, idx, syn, x, g, out, n_batch, n_rows, n_cols, n_w, x_batched, g_batched):
+    """``out[b, syn[s]] += x[b, r] * g[b, idx[s]]`` for ``s`` in active rows (sum if n_w == 1)."""
+    for t in range(n_batch * n_w):
+        out[t] = 0
+    for b in range(n_batch):
+        ctx = (out, idx, syn, g, b * n_cols if g_batched else 0, b * n_w, n_w)
+        _walk_outer(ctx, indptr, x, b * n_rows if x_batched else 0, n_rows)
+
+
+@njit(cache=True, nogil=True, inline="always")
+def update_rows(
+    indptr, idx, syn, w, x, v, scale, bounds, out, copy_in,
+    n_batch, n_rows, n_cols, n_w, w_b, x_b, v_b, s_b, bnd_b,
+):  # fmt: skip
+    """``out[b, k] = clip(w[b, k] + x[b, r] * v[b, idx[s]] * scale[b, k])`` on active rows.
+
+    ``k = syn[s]``; synapses of inactive rows keep ``w``. ``copy_in`` is False when ``out``
+    aliases ``w`` (XLA donated the buffer), so only active synapses are touched.
+    """
+    if copy_in:
+        _copy_batches(w, out, n_batch, n_w, w_b)
+    for b in range(n_batch):
+        bo = 2 * b if bnd_b else 0
+        ctx = (out, idx, syn, v, scale, b * n_cols if v_b else 0, b * n_w if s_b else 0,
+               b * n_w, bounds[bo], bounds[bo + 1])
+        _walk_update(ctx, indptr, x, b * n_rows if x_b else 0, n_rows)
+
+
 @njit(cache=True, nogil=True, inline="always")
 def delayed_rows(
     indptr, idx, syn, delay, w, x, ring, step, out, copy_in,
@@ -210,56 +328,23 @@ def delayed_rows(
     """``out[b, (step_b + d_k) % L, idx[s]] += x[b, r] * w[b, k]`` on active rows ``r``.
 
     ``out`` starts as ``ring`` (copied unless it aliases ``ring``); ``k = syn[s]`` (or ``s``),
-    ``d_k = delay[k]`` (``delay[0]`` if homogeneous). Flat arrays, ``L * n_post`` per batch.
+    ``d_k = delay[k]`` (``delay[0]`` if homogeneous: a plain scatter into one slot). Flat
+    arrays, ``L * n_post`` per batch.
     """
-    bits = as_bits(x)
     lc = n_slots * n_post
     if copy_in:
-        for b in range(n_batch):
-            ro = b * lc if r_b else 0
-            oo = b * lc
-            for t in range(lc):
-                out[oo + t] = ring[ro + t]
-    has_syn = syn.size > 0
-    homog = delay.size == 1
+        _copy_batches(ring, out, n_batch, lc, r_b)
     for b in range(n_batch):
         xo = b * n_rows if x_b else 0
         wo = b * n_w if w_b else 0
         oo = b * lc
         base = step[b if s_b else 0] % n_slots
-        if homog:
+        if delay.size == 1:
             yo = oo + _slot(base, delay[0], n_slots) * n_post
-            r = next_active(x, bits, xo, 0, n_rows)
-            while r < n_rows:
-                start, end = indptr[r], indptr[r + 1]
-                _scatter_row(idx, syn, w, out, yo, wo, n_w, has_syn, start, end, x[xo + r])
-                r = next_active(x, bits, xo, r + 1, n_rows)
-            continue
-        r = next_active(x, bits, xo, 0, n_rows)
-        while r < n_rows:
-            xv = x[xo + r]
-            start = indptr[r]
-            end = indptr[r + 1]
-            if n_w == 1:
-                v = w[wo] * xv
-                if has_syn:
-                    for s in range(start, end):
-                        sl = _slot(base, delay[syn[s]], n_slots)
-                        out[oo + sl * n_post + idx[s]] += v
-                else:
-                    for s in range(start, end):
-                        sl = _slot(base, delay[s], n_slots)
-                        out[oo + sl * n_post + idx[s]] += v
-            elif has_syn:
-                for s in range(start, end):
-                    k = syn[s]
-                    sl = _slot(base, delay[k], n_slots)
-                    out[oo + sl * n_post + idx[s]] += w[wo + k] * xv
-            else:
-                for s in range(start, end):
-                    sl = _slot(base, delay[s], n_slots)
-                    out[oo + sl * n_post + idx[s]] += w[wo + s] * xv
-            r = next_active(x, bits, xo, r + 1, n_rows)
+            _walk_scatter_slot((out, idx, syn, w, yo, wo, n_w), indptr, x, xo, n_rows)
+        else:
+            ctx = (out, idx, syn, delay, w, oo, wo, base, n_slots, n_post, n_w)
+            _walk_delayed(ctx, indptr, x, xo, n_rows)
 
 
 @njit(cache=True, nogil=True, inline="always")
@@ -271,32 +356,14 @@ def delayed_outer_rows(
 
     Summed into ``out[b, 0]`` if ``n_w == 1`` (homogeneous weight).
     """
-    bits = as_bits(x)
     for t in range(n_batch * n_w):
         out[t] = 0
     lc = n_slots * n_post
-    has_syn = syn.size > 0
-    homog = delay.size == 1
     for b in range(n_batch):
-        xo = b * n_rows if x_b else 0
-        go = b * lc if g_b else 0
-        oo = b * n_w
         base = step[b if s_b else 0] % n_slots
-        acc = out[oo] * 0
-        r = next_active(x, bits, xo, 0, n_rows)
-        while r < n_rows:
-            xv = x[xo + r]
-            for s in range(indptr[r], indptr[r + 1]):
-                k = syn[s] if has_syn else s
-                dk = delay[0] if homog else delay[k]
-                val = g[go + _slot(base, dk, n_slots) * n_post + idx[s]] * xv
-                if n_w == 1:
-                    acc += val
-                else:
-                    out[oo + k] += val
-            r = next_active(x, bits, xo, r + 1, n_rows)
-        if n_w == 1:
-            out[oo] += acc
+        ctx = (out, idx, syn, delay, g, b * lc if g_b else 0, b * n_w, base, n_slots, n_post,
+               n_w)
+        _walk_delayed_outer(ctx, indptr, x, b * n_rows if x_b else 0, n_rows)
 
 
 @njit(cache=True, nogil=True, inline="always")

@@ -29,19 +29,9 @@ def _register() -> None:
         )
     if np.dtype(np.intp).itemsize != 8:
         raise RuntimeError("the native kernels need a 64-bit platform")
-    from ._ffi_handlers import (
-        delayed_handler,
-        delayed_outer_handler,
-        outer_handler,
-        ring_pop_handler,
-        scatter_handler,
-        update_handler,
-    )
+    from ._ffi_handlers import HANDLERS
 
-    for name, handler in ((SCATTER, scatter_handler), (OUTER, outer_handler),
-                          (UPDATE, update_handler), (DELAYED, delayed_handler),
-                          (DELAYED_OUTER, delayed_outer_handler),
-                          (RING_POP, ring_pop_handler)):
+    for name, handler in HANDLERS.items():
         jax.ffi.register_ffi_target(name, jax.ffi.pycapsule(handler.address), platform="cpu")
 
 
