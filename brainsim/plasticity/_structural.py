@@ -323,6 +323,11 @@ class StructuralPlasticity(eqx.Module):
                 f"`update_interval` = {self.update_interval} ms is not a whole multiple of the "
                 f"run's dt = {dt} ms."
             )
+        if steps >= 2**31:
+            raise ValueError(
+                f"`update_interval` = {self.update_interval} ms is {steps} steps of dt = {dt} ms, "
+                "beyond the network's int32 step counter; use a shorter interval."
+            )
         return steps
 
     # -- dynamics ----------------------------------------------------------------------------

@@ -340,6 +340,10 @@ def test_structural_plasticity_rejects_bad_input():
         net.init()
     with pytest.raises(ValueError, match="whole multiple"):
         net.step(net.init(jax.random.key(0)), t=0.0, dt=0.3)
+    long = StructuralPlasticity({"A": {"axon": grow, "den": grow}, "B": {"den": grow}},
+                                {"A->A": ("axon", "den")}, update_interval=1e9)
+    with pytest.raises(ValueError, match="int32 step counter"):
+        long.steps_per_update(0.1)
     spread = StructuralPlasticity({"A": {"axon": grow}, "B": {"den": grow}},
                                   {"A->A": ("axon", "den")}, update_interval=10.0)
     with pytest.raises(ValueError, match="does not grow"):
