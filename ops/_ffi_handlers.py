@@ -19,7 +19,8 @@ values' and events' numpy types (``np.uint8`` for bool events): one specialisati
 pair. The kernel checks the shapes (False, before writing anything, if they are
 inconsistent: the message lists the expected shapes) and runs its loop of
 ``_kernel_loops.py``. The buffer helpers (:func:`_check`, :func:`_dims`, :func:`_view`...)
-have explicit signatures: compiled once, shared by all handlers.
+have explicit signatures: compiled once, shared by all handlers; the small ones are
+``forceinline`` (LLVM inlines them, so the prologue costs no calls).
 
 Compiled with ``cache=True``: a new process loads the machine code from ``__pycache__``.
 Offsets: see ``_abi.py``.
@@ -133,7 +134,7 @@ def _handshake(extension):
 _WORDS = types.Array(types.int64, 1, "C")
 
 
-@njit(_WORDS(_WORDS, types.int64), cache=True)
+@njit(_WORDS(_WORDS, types.int64), cache=True, forceinline=True)
 def _buffer(f, i):
     """The ``XLA_FFI_Buffer`` of buffer ``i`` (operands, then results) as int64 words."""
     n_args = f[_ARGS + _COUNT]
@@ -144,7 +145,7 @@ def _buffer(f, i):
     return carray(_voidptr(pointers[i - n_args]), (_BUFFER_WORDS,), np.int64)
 
 
-@njit(types.UniTuple(types.int64, 3)(_WORDS, types.int64), cache=True)
+@njit(types.UniTuple(types.int64, 3)(_WORDS, types.int64), cache=True, forceinline=True)
 def _dims(f, i):
     """Dimensions of buffer ``i`` left-padded with 1 to rank 3 (``(B, N)`` reads ``(1, B, N)``).
 
@@ -158,13 +159,13 @@ def _dims(f, i):
     return (dims[0] if rank == 3 else 1), (dims[rank - 2] if rank >= 2 else 1), dims[rank - 1]
 
 
-@njit(types.int64(_WORDS, types.int64), cache=True)
+@njit(types.int64(_WORDS, types.int64), cache=True, forceinline=True)
 def _data(f, i):
     """The data address of buffer ``i``."""
     return _buffer(f, i)[_DATA]
 
 
-@njit(types.int64(_WORDS, types.int64), cache=True)
+@njit(types.int64(_WORDS, types.int64), cache=True, forceinline=True)
 def _length(f, i):
     """The last dimension of buffer ``i``."""
     return _dims(f, i)[2]
@@ -174,7 +175,7 @@ _ARRAY_DTYPES = (types.int32, types.uint8, types.float32, types.float64)
 
 
 @njit([types.Array(t, 1, "C")(_WORDS, types.int64, types.NumberClass(t)) for t in _ARRAY_DTYPES],
-      cache=True)
+      cache=True, forceinline=True)
 def _view(f, i, dtype):
     """Buffer ``i`` as a flat array of ``dtype``."""
     d0, d1, d2 = _dims(f, i)

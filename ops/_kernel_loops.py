@@ -16,9 +16,10 @@ costs a fraction of a nanosecond per neuron.
 Compile time (cold numba cache) decides how the pieces are compiled. The walkers and the loops
 are inlined by numba (``inline="always"``) into the handler's kernel, one function per dtype
 signature. The row actions and :func:`next_active` stay separate functions, compiled once
-per value dtype (the walker converts the event to it) and inlined by LLVM: numba re-types an
-inlined function at every call site (four for the scatter walker), and each level of
-separately compiled functions re-optimises all the code below it.
+per value dtype (the walker converts the event to it) and marked ``forceinline`` (LLVM's
+``alwaysinline``: no call per active row): numba re-types an inlined function at every call
+site (four for the scatter walker), and each level of separately compiled functions
+re-optimises all the code below it.
 """
 
 from __future__ import annotations
@@ -52,7 +53,7 @@ _EVENT_DTYPES = (types.uint8, types.float32, types.float64)
 
 
 @njit([types.int64(types.Array(t, 1, "C"), types.int64, types.int64, types.int64)
-       for t in _EVENT_DTYPES], cache=True, nogil=True)
+       for t in _EVENT_DTYPES], cache=True, nogil=True, forceinline=True)
 def next_active(x, xo, r, n_rows):
     """The first row ``q >= r`` with ``x[xo + q] != 0``, or ``n_rows`` if there is none.
 
@@ -147,7 +148,7 @@ def _copy_batches(src, out, n_batch, size, src_batched):
 # ---------------------------------------------------------------- row actions
 
 
-@njit(cache=True, nogil=True)
+@njit(cache=True, nogil=True, forceinline=True)
 def _scatter_row(ctx, start, end, xv):
     """``y[yo + idx[s]] += xv * w[wo + syn[s]]``; ``ctx = (y, idx, syn, w, yo, wo, n_w)``."""
     y, idx, syn, w, yo, wo, n_w = ctx
@@ -163,7 +164,7 @@ def _scatter_row(ctx, start, end, xv):
             y[yo + idx[s]] += w[wo + s] * xv
 
 
-@njit(cache=True, nogil=True)
+@njit(cache=True, nogil=True, forceinline=True)
 def _outer_row(ctx, start, end, xv):
     """``out[oo + syn[s]] += xv * g[go + idx[s]]`` (into ``out[oo]`` if ``n_w == 1``).
 
@@ -183,7 +184,7 @@ def _outer_row(ctx, start, end, xv):
             out[oo + s] += g[go + idx[s]] * xv
 
 
-@njit(cache=True, nogil=True)
+@njit(cache=True, nogil=True, forceinline=True)
 def _update_row(ctx, start, end, xv):
     """``out[oo + k] = clip(out[oo + k] + xv * v[vo + idx[s]] * scale[so + k], lo, hi)``.
 
@@ -216,7 +217,7 @@ def _slot(base, dk, n_slots):
     return sl
 
 
-@njit(cache=True, nogil=True)
+@njit(cache=True, nogil=True, forceinline=True)
 def _delayed_row(ctx, start, end, xv):
     """``out[oo + slot_k * n_post + idx[s]] += xv * w[wo + k]``, ``slot_k = (base + d_k) % L``.
 
@@ -245,7 +246,7 @@ def _delayed_row(ctx, start, end, xv):
             out[oo + sl * n_post + idx[s]] += w[wo + s] * xv
 
 
-@njit(cache=True, nogil=True)
+@njit(cache=True, nogil=True, forceinline=True)
 def _delayed_outer_row(ctx, start, end, xv):
     """``out[oo + k] += xv * g[go + slot_k * n_post + idx[s]]`` (into ``out[oo]`` if n_w == 1).
 
