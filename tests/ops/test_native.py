@@ -33,6 +33,12 @@ def test_abi_constants_match_c_compiler_offsets():
             XLA_FFI_Api_Version_STRUCT_SIZE, XLA_FFI_Error_Create_Args_STRUCT_SIZE,
             offsetof(XLA_FFI_CallFrame, api), offsetof(XLA_FFI_CallFrame, args),
             offsetof(XLA_FFI_CallFrame, rets), offsetof(XLA_FFI_Api, XLA_FFI_Error_Create));
+          printf("%zu %zu %zu %zu %zu %zu %zu %zu %zu\\n",
+            offsetof(XLA_FFI_CallFrame, extension_start), offsetof(XLA_FFI_Args, size),
+            offsetof(XLA_FFI_Args, args), offsetof(XLA_FFI_Rets, size),
+            offsetof(XLA_FFI_Rets, rets), offsetof(XLA_FFI_Buffer, dtype),
+            offsetof(XLA_FFI_Buffer, data), offsetof(XLA_FFI_Buffer, rank),
+            offsetof(XLA_FFI_Buffer, dims));
           return 0;
         }
     """)
@@ -46,7 +52,11 @@ def test_abi_constants_match_c_compiler_offsets():
                                               check=True).stdout.split()]
     want = [_abi.CALL_FRAME_SIZE, _abi.ARGS_SIZE, _abi.RETS_SIZE, _abi.BUFFER_SIZE,
             _abi.METADATA_SIZE, _abi.API_VERSION_SIZE, _abi.ERROR_CREATE_ARGS_SIZE,
-            _abi.FRAME_API, _abi.FRAME_ARGS, _abi.FRAME_RETS, _abi.API_ERROR_CREATE]
+            _abi.FRAME_API, _abi.FRAME_ARGS, _abi.FRAME_RETS, _abi.API_ERROR_CREATE,
+            # the offsets the generated handlers read (brainsim_ops._ffi_handlers)
+            _abi.FRAME_EXTENSION, _abi.ARGS_COUNT, _abi.ARGS_BUFFERS, _abi.ARGS_COUNT,
+            _abi.ARGS_BUFFERS, _abi.BUFFER_DTYPE, _abi.BUFFER_DATA, _abi.BUFFER_RANK,
+            _abi.BUFFER_DIMS]
     assert got == want
 
 

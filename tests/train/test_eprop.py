@@ -41,6 +41,18 @@ def _truncated_loss(net, x, target, dt, c_reg=0.0, f_target=0.0, tau_reg=1.0):
     return 0.5 * jnp.sum((y - target) ** 2) + 0.5 * c_reg * dt * jnp.sum(deviation)
 
 
+def _assert_gradients_equal(grads, exact):
+    """e-prop's gradients equal the truncated BPTT ones (self-connections excluded) to float64
+    rounding, relative to each matrix's largest entry."""
+    for name in ("w_in", "w_rec", "w_out"):
+        ours, theirs = getattr(grads, name), getattr(exact, name)
+        if name == "w_rec":
+            theirs = theirs * (1 - jnp.eye(theirs.shape[0]))
+        scale = float(jnp.abs(theirs).max())
+        assert scale > 0, name
+        np.testing.assert_allclose(ours, theirs, rtol=1e-9, atol=1e-12 * scale)
+
+
 @pytest.mark.parametrize(
     "neuron",
     [
@@ -70,13 +82,7 @@ def test_eligibility_gradient_equals_truncated_bptt(neuron, x64):
     assert float(spikes.traces["z"].sum()) > 10  # the network is active
     # The same sums taken in another order: agreement to float64 rounding.
     assert float(loss) == pytest.approx(float(exact_loss), rel=1e-12)
-    for name in ("w_in", "w_rec", "w_out"):
-        ours, theirs = getattr(grads, name), getattr(exact, name)
-        if name == "w_rec":
-            theirs = theirs * (1 - jnp.eye(12))
-        scale = float(jnp.abs(theirs).max())
-        assert scale > 0, name
-        np.testing.assert_allclose(ours, theirs, rtol=1e-9, atol=1e-12 * scale)
+    _assert_gradients_equal(grads, exact)
 
 
 @pytest.mark.parametrize(
@@ -102,13 +108,7 @@ def test_regularised_gradient_equals_truncated_bptt(neuron, x64):
     plain_loss, plain, _ = eprop_value_and_grad(net, x, target, dt=1.0)
     assert float(loss) == pytest.approx(float(exact_loss), rel=1e-12)
     assert float(loss) > float(plain_loss) + 0.1  # the regulariser is a sizeable part
-    for name in ("w_in", "w_rec", "w_out"):
-        ours, theirs = getattr(grads, name), getattr(exact, name)
-        if name == "w_rec":
-            theirs = theirs * (1 - jnp.eye(12))
-        scale = float(jnp.abs(theirs).max())
-        assert scale > 0, name
-        np.testing.assert_allclose(ours, theirs, rtol=1e-9, atol=1e-12 * scale)
+    _assert_gradients_equal(grads, exact)
     assert float(jnp.abs(grads.w_in - plain.w_in).max()) > 0.1 * float(jnp.abs(plain.w_in).max())
     np.testing.assert_array_equal(grads.w_out, plain.w_out)
 
