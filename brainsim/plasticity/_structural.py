@@ -58,7 +58,7 @@ def _segment_count(mask, owner, n: int) -> Int[Array, " n"]:
     return jax.ops.segment_sum(mask.astype(jnp.int32), owner, num_segments=n)
 
 
-def _rank_in_group(group, score, n_groups: int):
+def _rank_in_group(group, score):
     """Order of the items by (group, score), and each sorted item's rank within its group."""
     order = jnp.lexsort((score, group))
     sorted_group = group[order]
@@ -72,7 +72,7 @@ def _delete_excess(connected, owner, excess, n_owner: int, score):
     """Unbind `excess[o]` connected slots of each owner `o`, chosen uniformly at random
     (`score`: one uniform number per slot)."""
     group = jnp.where(connected, owner, n_owner)
-    order, sorted_group, rank = _rank_in_group(group, score, n_owner)
+    order, sorted_group, rank = _rank_in_group(group, score)
     limit = jnp.concatenate([excess, jnp.zeros(1, excess.dtype)])[sorted_group]
     delete = jnp.zeros_like(connected).at[order].set(rank < limit)
     return connected & ~delete
@@ -458,7 +458,7 @@ class StructuralPlasticity(eqx.Module):
         target_of_free = jnp.where(free, row_start[row] + free_rank, n_slots)
         free_slot = jnp.full(n_slots, n_slots, jnp.int32).at[target_of_free].set(
             jnp.arange(n_slots, dtype=jnp.int32), mode="drop")
-        order, sorted_row, rank = _rank_in_group(pair_row, jnp.arange(length), n_rows)
+        order, sorted_row, rank = _rank_in_group(pair_row, jnp.arange(length))
         placed = (sorted_row < n_rows) & (rank < n_free_row[sorted_row])
         slot = jnp.where(placed, free_slot[jnp.minimum(row_start[sorted_row] + rank,
                                                        n_slots - 1)], n_slots)
