@@ -55,6 +55,7 @@ def build(n_e: int, n_i: int, *, growth_scale: float = 1.0, interval: float = 10
         synapses={"E->E": ("axon_ex", "den_ex"), "E->I": ("axon_ex", "den_ex"),
                   "I->E": ("axon_in", "den_in"), "I->I": ("axon_in", "den_in")},
         update_interval=interval,
+        in_step=False,  # `simulate` rewires between scans (no conditional in every step)
     )
     alpha, current = bs.synapses.Alpha(tau=2.0), bs.synapses.Current()
     sizes = {"E": n_e, "I": n_i}
@@ -95,9 +96,14 @@ def summary(state: dict) -> tuple[float, float, int, int]:
 
 def simulate(net: bs.Network, key, duration: float, record_every: float = 1000.0):
     """Run `duration` ms; every `record_every` ms sample the mean calcium of E and I, the
-    numbers of synapses and the mean rates (Hz) over the interval. Returns a dict of these
+    numbers of synapses and the mean rates (Hz) over the interval, then rewire if an update
+    interval ends there (sampling before the rewiring, as NEST does). Returns a dict of these
     arrays (`t` in ms), the compile and run times (s) and the final state."""
     steps = round(record_every / DT)
+    interval = net.structural.update_interval
+    every = round(interval / record_every)
+    if abs(every * record_every - interval) > 1e-6 * interval:
+        raise ValueError(f"the update interval {interval} ms must be a multiple of {record_every}.")
 
     @jax.jit
     def advance(state):
@@ -110,11 +116,14 @@ def simulate(net: bs.Network, key, duration: float, record_every: float = 1000.0
     state = initial_state(net, key)
     began = time.perf_counter()
     compiled = advance.lower(state).compile()
+    rewire = jax.jit(lambda s: net.rewire(s)).lower(state).compile()
     compile_s = time.perf_counter() - began
     rows, began = [], time.perf_counter()
-    for _ in range(round(duration / record_every)):
+    for sample in range(1, round(duration / record_every) + 1):
         state, rates = compiled(state)
         rows.append(summary(state) + tuple(float(r) for r in rates))
+        if sample % every == 0:
+            state = rewire(state)
     run_s = time.perf_counter() - began
     names = ("ca_e", "ca_i", "syn_e", "syn_i", "rate_e", "rate_i")
     columns = zip(*rows, strict=True)

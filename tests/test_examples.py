@@ -29,5 +29,5 @@ def test_structural_plasticity_example_grows_synapses(run_example):
     rows = [line.split() for line in out.splitlines() if line.startswith("  ")]
     rows = [r for r in rows if r[0].isdigit()]
     assert [int(r[0]) for r in rows] == [1, 2, 3, 4]
-    assert int(rows[1][3]) == 0 and int(rows[3][3]) > 0  # first E synapses at 3 s
+    assert int(rows[2][3]) == 0 and int(rows[3][3]) > 0  # first E synapses made at 3 s
     assert "unplaced synapses: 0, truncated elements: 0" in out

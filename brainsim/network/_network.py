@@ -323,19 +323,32 @@ class Network(eqx.Module):
         }
         if self.structural is not None:
             structural = self.structural.advance(state["structural"], spikes, dt=dt)
-            every = self.structural.steps_per_update(dt)
-
-            rewired = {name: new_state["synapses"][name] for name in self.structural.synapses}
-
-            def rewire(args):
-                return self.structural.rewire(*args, self.projections, self.sizes)
-
-            new_state["structural"], rewired = jax.lax.cond(
-                (state["step"] + 1) % every == 0, rewire, lambda args: args, (structural, rewired)
-            )
-            new_state["synapses"] = {**new_state["synapses"], **rewired}
+            new_state["structural"] = structural
+            if self.structural.in_step:  # only the rewired parts enter the conditional
+                every = self.structural.steps_per_update(dt)
+                part = {
+                    "structural": structural,
+                    "synapses": {n: new_state["synapses"][n] for n in self.structural.synapses},
+                }
+                part = jax.lax.cond(
+                    (state["step"] + 1) % every == 0, lambda s: self.rewire(s), lambda s: s, part
+                )
+                new_state["structural"] = part["structural"]
+                new_state["synapses"] = {**new_state["synapses"], **part["synapses"]}
         new_state["step"] = state["step"] + 1
         return new_state, spikes
+
+    def rewire(self, state: dict) -> dict:
+        """The state after one rewiring by the network's structural plasticity (what `step`
+        does after each `update_interval` unless `StructuralPlasticity(in_step=False)`)."""
+        if self.structural is None:
+            raise ValueError("this network has no structural plasticity (`structural=`).")
+        names = tuple(self.structural.synapses)
+        structural, rewired = self.structural.rewire(
+            state["structural"], {name: state["synapses"][name] for name in names},
+            self.projections, self.sizes,
+        )  # fmt: skip
+        return {**state, "structural": structural, "synapses": {**state["synapses"], **rewired}}
 
 
 def _bind_glia(proj: Projection, models: dict, sizes: dict) -> Projection:
