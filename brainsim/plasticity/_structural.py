@@ -26,7 +26,8 @@ class StructuralState(NamedTuple):
             number; `floor(z)` elements can bind).
         key: the random key of the rewiring (split at each update).
         unplaced: synapses paired but not created because the presynaptic neuron had no free
-            slot left in its projection (cumulative; raise `capacity` if it is not zero).
+            slot left in its projection (cumulative; give the projection's ELL a larger `k` if
+            it is not zero).
         truncated: vacant elements left out of a pairing because a neuron had more than
             `max_vacant` of one kind (cumulative; raise `max_vacant` if it is not zero).
     """
@@ -483,12 +484,8 @@ class StructuralPlasticity(eqx.Module):
             in_proj = (slot >= start) & (slot < start + n * k)
             local_slot = jnp.where(in_proj, slot - start, n * k)
             targets = s.wiring.pre_post.at[local_slot].set(post_local, mode="drop")
-            fresh = jnp.broadcast_to(by_name[name].conn.weights, (n, k)).reshape(-1)
-            weights = s.weights.reshape(-1).at[local_slot].set(fresh[jnp.minimum(
-                local_slot, n * k - 1)], mode="drop")
-            rewired[name] = s._replace(
+            rewired[name] = s._replace(  # slot weights stay the projection's (no plasticity)
                 connected=connected[start:start + n * k].reshape(n, k),
-                weights=weights.reshape(n, k),
                 wiring=eqx.tree_at(lambda w: w.pre_post, s.wiring, targets),
             )
         return rewired, unplaced, cut.astype(jnp.int32)
