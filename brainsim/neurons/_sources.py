@@ -74,10 +74,11 @@ class PoissonSource(Neuron):
         key, draw = jax.random.split(state.key)
         shape = state.spikes.shape
         p = jnp.broadcast_to(rate * dt * 1e-3, shape).astype(state.spikes.dtype)
+        top = _largest_mean(rate, dt)
         if self.counts:
-            spikes = _poisson_counts(draw, p, _largest_mean(rate, dt))
+            spikes = _poisson_counts(draw, p, top)
         else:
-            _check_probability(_largest_mean(rate, dt), dt)
+            _check_probability(top, dt)
             spikes = (jax.random.uniform(draw, shape, dtype=p.dtype) < p).astype(p.dtype)
         return PoissonState(key=key, spikes=spikes), spikes
 
