@@ -1,6 +1,7 @@
 """Shared fixtures: x64 precision for accuracy tests, a headless matplotlib backend, running an
-example script, central finite differences for gradient tests."""
+example script or importing one, central finite differences for gradient tests."""
 
+import importlib.util
 import os
 import pathlib
 import subprocess
@@ -41,6 +42,22 @@ def run_example(tmp_path):
         return completed.stdout
 
     return run
+
+
+@pytest.fixture(scope="session")
+def load_script():
+    """`load_script("examples/eprop_sine.py")` imports a script of the repository (a path
+    relative to its root) as a module, to call its functions from a test."""
+    root = pathlib.Path(__file__).resolve().parents[1]
+
+    def load(relative):
+        path = root / relative
+        spec = importlib.util.spec_from_file_location(f"{path.parent.name}_{path.stem}", path)
+        module = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(module)
+        return module
+
+    return load
 
 
 def _central_differences(f, x, eps=1e-6):

@@ -1,7 +1,6 @@
 """Structural plasticity: growth curves, calcium, NEST's rewiring rule on fixed-capacity slots,
 and NEST 3.10's structural-plasticity example (statistics over seeds)."""
 
-import importlib.util
 import pathlib
 
 import equinox as eqx
@@ -20,7 +19,6 @@ from brainsim.plasticity import (
 )
 
 REFERENCE = pathlib.Path(__file__).parents[1] / "reference"
-EXAMPLE = pathlib.Path(__file__).parents[2] / "examples" / "structural_plasticity.py"
 LIF = bs.neurons.LIF()
 
 
@@ -393,15 +391,8 @@ def test_structural_plasticity_rejects_bad_input():
 # -- NEST 3.10's structural-plasticity example -----------------------------------------------
 
 
-def load_example():
-    spec = importlib.util.spec_from_file_location("structural_plasticity_example", EXAMPLE)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
 @pytest.mark.slow
-def test_network_grows_as_in_nest_within_the_spread_over_seeds():
+def test_network_grows_as_in_nest_within_the_spread_over_seeds(load_script):
     """NEST's example at the small size (160 E + 40 I, growth x10, rewiring every 1 s), first
     10 s: the network is silent but for its background (about 3.4 Hz), grows its first
     excitatory synapses at 3 s, bursts to about 10 (E) and 15 Hz (I) at 5-6 s as they form,
@@ -411,7 +402,7 @@ def test_network_grows_as_in_nest_within_the_spread_over_seeds():
     ~10 % between NEST's exact iaf_psc_alpha and brainsim's exponential Euler LIF, see
     docs/structural.md). Both sample before the rewiring due at the sampling time."""
     nest = np.load(REFERENCE / "nest_structural_small.npz")
-    example = load_example()
+    example = load_script("examples/structural_plasticity.py")
     net = example.build(160, 40, growth_scale=10.0, interval=1000.0)
     record, *_ = example.simulate(net, jax.random.key(0), 10_000.0)
     for name in ("ca_e", "ca_i"):

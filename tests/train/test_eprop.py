@@ -1,9 +1,6 @@
 """e-prop: the eligibility-trace gradient against the exact truncated gradient, learning, errors;
 `EpropLIF`; NEST 3.10's sine-wave example (`tests/reference/nest_eprop_sine.npz`)."""
 
-import importlib.util
-import pathlib
-
 import equinox as eqx
 import jax
 import jax.numpy as jnp
@@ -13,8 +10,6 @@ import pytest
 
 import brainsim as bs
 from brainsim.train import EpropLIF, RecurrentSNN, eprop_value_and_grad, random_feedback
-
-EXAMPLES = pathlib.Path(__file__).resolve().parents[2] / "examples"
 
 
 def _task(key, steps=60, n_in=3):
@@ -271,19 +266,12 @@ def test_eprop_lif_jit_vmap_and_gradient_against_finite_differences(x64, finite_
     )
 
 
-def _example(name):
-    spec = importlib.util.spec_from_file_location(name, EXAMPLES / f"{name}.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-def test_first_sequence_reproduces_nest_readout():
+def test_first_sequence_reproduces_nest_readout(load_script):
     """NEST's network from NEST's initial weights (seed 1 of its numpy draws): brainsim's readout
     in the first sequence follows NEST's recorded one to 1e-3 for 30 steps (NEST already updates
     its weights within the sequence, which moves its readout by 2e-4 relative at step 25; the
     spike times part later) and gives NEST's first loss to 1 %."""
-    example = _example("eprop_sine")
+    example = load_script("examples/eprop_sine.py")
     first, _, target, nest_loss, _ = example.nest_task()
     net, _ = example.nest_network(1)
     ref = np.load(example.NEST_REFERENCE)
@@ -302,12 +290,12 @@ def test_first_sequence_reproduces_nest_readout():
     assert 0.5 * float(np.sum((y - ref["target"]) ** 2)) == pytest.approx(nest_loss[0], rel=0.01)
 
 
-def test_nest_example_learning_curve_follows_nest():
+def test_nest_example_learning_curve_follows_nest(load_script):
     """20 iterations of NEST's configuration from NEST's initial weights against NEST's first 20.
     In both the loss first rises, as the regulariser pulls the rate from 34 Hz towards 10 Hz
     (measured rise of the mean of iterations 16-20 over 1-5: NEST 2.89, brainsim 2.60; without
     the regulariser brainsim's loss falls by 10.5 instead), and each loss is within 1.1 %."""
-    example = _example("eprop_sine")
+    example = load_script("examples/eprop_sine.py")
     first, spikes, target, nest_loss, eta = example.nest_task()
     net, feedback = example.nest_network(1)
     losses, _ = example.train_nest(net, feedback, first, spikes, target, 20, eta)
