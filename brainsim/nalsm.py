@@ -66,7 +66,7 @@ class Liquid(eqx.Module):
     with `I_ext = input_current · Bernoulli(p)` for an input neuron whose pixel has intensity
     `p` and 0 for liquid neurons. Refractory neurons keep integrating.
 
-    Args:
+    Attributes:
         conn: all synapses onto the liquid, `(n_total, n_total)` CSR (none onto inputs); its
             weights (one per synapse, dimensionless) are the initial weights and carry the
             signs: + from excitatory, - from inhibitory, ± from input neurons.
@@ -311,7 +311,7 @@ class NALSM(eqx.Module):
     With `rule=None` the weights are static (the LSM ablation; `initialise` returns them as
     they are). With `rule = liquid.rule(astrocyte=False)` it is the LSM+STDP ablation.
 
-    Args:
+    Attributes:
         liquid: the `Liquid`.
         rule: the plasticity rule (`liquid.rule()`: astro-STDP) or `None`.
         anneal: per-ms factor of the rule's constants in the feature phase (dimensionless,
@@ -491,7 +491,7 @@ class Readout(eqx.Module):
     Made by `fit_readout`; `predict(x)` gives class indices, `accuracy(x, y)` the fraction
     right.
 
-    Args:
+    Attributes:
         W: weights, `(n_features, n_classes)`.
         b: biases, `(n_classes,)`.
         mean, scale: feature standardisation from the training set, `(n_features,)`.

@@ -79,7 +79,7 @@ def _heaviside_jvp(primals, tangents):
 class Sigmoid(Surrogate):
     """Logistic surrogate: `σ'(x) = α s(αx)(1 - s(αx))`.
 
-    Args:
+    Attributes:
         alpha: sharpness (dimensionless, > 0); default 4.
     """
 
@@ -96,7 +96,7 @@ class Sigmoid(Surrogate):
 class FastSigmoid(Surrogate):
     """SuperSpike fast-sigmoid surrogate (Zenke & Ganguli 2018): `σ'(x) = 1 / (1 + α|x|)²`.
 
-    Args:
+    Attributes:
         alpha: sharpness (dimensionless, > 0); default 10.
     """
 
@@ -112,7 +112,7 @@ class FastSigmoid(Surrogate):
 class Arctan(Surrogate):
     """Arctan surrogate (SpikingJelly's default): `σ'(x) = α / (2 (1 + (π α x / 2)²))`.
 
-    Args:
+    Attributes:
         alpha: sharpness (dimensionless, > 0); default 2.
     """
 
@@ -128,7 +128,7 @@ class Arctan(Surrogate):
 class Triangle(Surrogate):
     """Piecewise-linear surrogate (Bellec et al. 2018): `σ'(x) = γ max(0, 1 - |x| / w)`.
 
-    Args:
+    Attributes:
         gamma: peak height (dimensionless, > 0); default 0.3.
         width: half width of the support (same scale as x, > 0); default 1.
     """
@@ -147,7 +147,7 @@ class Triangle(Surrogate):
 class Gaussian(Surrogate):
     """Gaussian surrogate: `σ'(x) = exp(-x² / 2σ²) / (σ √(2π))`.
 
-    Args:
+    Attributes:
         sigma: standard deviation (same scale as x, > 0); default 0.5.
     """
 

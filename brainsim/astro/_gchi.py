@@ -100,7 +100,7 @@ class GChI(Astrocyte):
     `dh = (h∞ − h)/τ_h dt + noise (h∞ − h)/√τ_h dW` (Euler for the other variables); it needs
     a key in `init`.
 
-    Args:
+    Attributes:
         O_P: maximal SERCA uptake rate (µM/s). K_P: SERCA Ca²⁺ affinity (µM).
         C_T: total free Ca²⁺ (µM). rho_A: ER-to-cytoplasm volume ratio.
         Omega_C: maximal IP3R release rate (1/s). Omega_L: ER leak rate (1/s).

@@ -113,7 +113,7 @@ class AstrocyteLR1994(Astrocyte):
 
     Parameters have NEST's names and units (µM, ms); defaults are NEST 3.10's.
 
-    Args:
+    Attributes:
         Ca_tot: total free Ca²⁺ in terms of cytosolic volume (µM, > 0).
         IP3_0: baseline IP3 (µM, >= 0).
         Kd_IP3_1, Kd_IP3_2: first and second IP3R dissociation constants of IP3 (µM, > 0).

@@ -27,7 +27,7 @@ class SlowInwardCurrent(eqx.Module):
     does) receives the current in its own input type, so that it adds to the spikes of its
     projections; other neurons receive a `Drive`.
 
-    Args:
+    Attributes:
         source: name of the astrocyte population (an `AstrocyteLR1994`, or another
             `brainsim.astro.Astrocyte` whose state has a `sic` history).
         target: name of the neuron population.

@@ -164,7 +164,7 @@ class AEIFCondAlphaAstro(Neuron):
     Parameters follow `AdEx`'s names; `from_nest` takes NEST's (`C_m → C`, `V_th → V_T`,
     `Delta_T → delta_T`, `V_reset → V_r`). Defaults are NEST 3.10's.
 
-    Args:
+    Attributes:
         C: membrane capacitance (pF, > 0). g_L: leak conductance (nS, > 0).
         E_L: leak reversal potential (mV). V_T: threshold of the exponential (mV).
         delta_T: slope factor (mV, > 0). a: subthreshold adaptation (nS).

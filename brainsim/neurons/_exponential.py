@@ -38,7 +38,7 @@ class ExpIF(Neuron):
     `tau_m dv/dt = -(v - v_rest) + Δ_T exp((v - v_T)/Δ_T) + R I(v)`; a spike when `v > v_peak`,
     then `v ← v_reset`, held for `t_ref`. The surrogate sees `(v - v_peak)/(v_peak - v_reset)`.
 
-    Args:
+    Attributes:
         tau_m: membrane time constant (ms, > 0).
         v_rest: resting potential (mV).
         v_T: threshold of the exponential (rheobase potential, mV).
@@ -122,7 +122,7 @@ class AdEx(Neuron):
     The defaults are the *tonic* pattern of Naud et al. (2008); the other patterns of that paper
     are available from `AdEx.pattern(name)`. The surrogate sees `(v - V_peak)/(V_peak - V_r)`.
 
-    Args:
+    Attributes:
         C: membrane capacitance (pF, > 0).
         g_L: leak conductance (nS, > 0).
         E_L: leak reversal potential (mV).

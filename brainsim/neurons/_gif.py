@@ -59,7 +59,7 @@ class GIF(Neuron):
     As in NEST, the step that spikes reports the potential it reached (the reset shows from the
     next step on).
 
-    Args:
+    Attributes:
         C_m: membrane capacitance (pF, > 0).
         g_L: leak conductance (nS, > 0).
         E_L: resting potential (mV).

@@ -85,7 +85,7 @@ class GLIF(Neuron):
     The surrogate `spike_fn` sees `(U - threshold) / (V_th - E_L)`. A spike in the step from `t`
     to `t + dt` is reported by that step (NEST stamps it `t + dt`).
 
-    Args:
+    Attributes:
         level: 1 (LIF), 2 (LIF-R), 3 (LIF-ASC), 4 (LIF-R-ASC) or 5 (LIF-R-ASC-A); static.
         C_m: membrane capacitance (pF, > 0).
         g_L: leak conductance (nS, > 0); NEST's `g`.

@@ -100,7 +100,7 @@ class HH(_HHBase):
     The defaults describe a 100 µm² patch, so that the per-cm² values of the paper (µF, mS, µA)
     read directly as pF, nS and pA.
 
-    Args:
+    Attributes:
         C: capacitance (pF, > 0).  g_Na, g_K, g_L: maximal conductances (nS, >= 0).
         E_Na, E_K, E_L: reversal potentials (mV).
         v_spike: spike-detection level (mV).  v_init: initial potential (mV).
@@ -165,7 +165,7 @@ class TraubHH(_HHBase):
     `β_h = 4/(1 + e^{(40 - v + V_T)/5})`, `α_n = 0.032 (15 - v + V_T)/(e^{(15 - v + V_T)/5} - 1)`,
     `β_n = 0.5 e^{(10 - v + V_T)/40}` (1/ms). Defaults are for the benchmark's 20 000 µm² cell.
 
-    Args:
+    Attributes:
         C: capacitance (pF, > 0; 1 µF/cm² × 20 000 µm² = 200 pF).
         g_L, g_Na, g_K: conductances (nS, >= 0; 0.05, 100, 30 mS/cm² × area).
         E_L, E_K, E_Na: reversal potentials (mV).  V_T: rate offset (mV).

@@ -36,7 +36,7 @@ class Izhikevich(Neuron):
     published network code (spnet, daspnet): `v` advances by two Euler steps of `dt/2` with `u`
     held, then `u` by one step of `dt` from the new `v`.
 
-    Args:
+    Attributes:
         a: time scale of the recovery variable (1/ms, > 0 in the usual regimes).
         b: sensitivity of `u` to `v` (dimensionless).
         c: reset potential (mV), below `v_peak`.

@@ -86,7 +86,7 @@ class LIF(Neuron):
 
     The surrogate `spike_fn` sees the threshold distance `(v - v_th) / (v_th - v_reset)`.
 
-    Args:
+    Attributes:
         tau_m: membrane time constant (ms, > 0).
         v_rest: resting potential (mV).
         v_th: threshold (mV), above `v_reset`.
@@ -164,7 +164,7 @@ class ALIF(LIF):
     `tau_m dv/dt = -(v - v_rest) + R I(v)`, `tau_a da/dt = -a`; a spike when
     `v > v_th + beta · a`, then `v ← v_reset` and `a ← a + 1`. Other parameters as `LIF`.
 
-    Args:
+    Attributes:
         tau_a: adaptation time constant (ms, > 0).
         beta: threshold increase per unit of `a` (mV, >= 0).
 

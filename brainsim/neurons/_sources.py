@@ -38,7 +38,7 @@ class PoissonSource(Neuron):
     Randomness comes from the key given to `init` and carried in the state, so the same key gives
     the same trains and `vmap` over keys equals a loop over them.
 
-    Args:
+    Attributes:
         rate: firing rate (Hz, >= 0), a scalar or one per neuron. Without `counts`,
             `rate · dt / 1000` must not exceed 1.
         counts: emit Poisson counts per step instead of 0/1 spikes.

@@ -98,7 +98,7 @@ class AstroSTDP(eqx.Module):
     do not pair). The final clip visits every synapse (the per-neuron bounds need it; its cost
     is that of the copy the update makes).
 
-    Args:
+    Attributes:
         eta: potentiation amplitude η (units of the weight per unit trace, >= 0).
         w_A: astrocyte gain per spike of the count difference (units of the weight per spike,
             finite).

@@ -19,7 +19,7 @@ class Chain(eqx.Module):
     `init(conn)` returns a tuple with the traces of each rule; `update` passes the weights
     returned by one rule to the next, and the same spikes, `dt`, `conn` and `modulator` to all.
 
-    Args:
+    Attributes:
         rules: the rules, in order (each with `init(conn)` and `update(...)`).
 
     Example:
@@ -75,7 +75,7 @@ class Clip(eqx.Module):
     which apply only to the synapses an event touched, it visits every synapse (synapses
     outside a `Dense` mask are left as they are).
 
-    Args:
+    Attributes:
         w_min, w_max: bounds (units of the weight; `-inf` / `inf`: none).
     """
 

@@ -49,7 +49,7 @@ class DistalReward(eqx.Module):
     then dropped). The dopamine is the third factor of `EligibilitySTDP` (without its own
     `tau_d`), passed to a plastic projection as `inputs={"modulators": {name: d}}`.
 
-    Args:
+    Attributes:
         window: longest pre-to-post interval that is rewarded (ms, > 0).
         delay_min, delay_max: range of the reward delay (ms, 0 <= delay_min <= delay_max).
         amount: dopamine released per reward (µM, >= 0).

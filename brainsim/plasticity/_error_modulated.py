@@ -44,7 +44,7 @@ class ErrorModulated(eqx.Module):
     call's spikes, and visits only readouts with a non-zero modulator; weights stay in
     `[w_min, w_max]` (unbounded by default). `post_spikes` is not used.
 
-    Args:
+    Attributes:
         learning_rate: `η`, units of the weight per (error unit), >= 0.
         tau: time constant of the presynaptic trace (ms, > 0).
         w_min, w_max: weight bounds (units of the weight; default unbounded).

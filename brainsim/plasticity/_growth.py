@@ -37,7 +37,7 @@ class GaussianGrowth(GrowthCurve):
     Elements grow for `eta < Ca < eps` (fastest at `xi`), retract outside; `dz/dt = 0` at
     `Ca = eta` and `Ca = eps`, so `eps` is the activity a neuron settles at.
 
-    Args:
+    Attributes:
         nu: growth rate (elements/ms, >= 0).
         eta: calcium below which elements retract (same unit as the calcium, dimensionless in
             NEST; < eps).
@@ -72,7 +72,7 @@ class GaussianGrowth(GrowthCurve):
 class LinearGrowth(GrowthCurve):
     """Linear growth curve (NEST's `linear`): `dz/dt = nu (1 - Ca / eps)`.
 
-    Args:
+    Attributes:
         nu: growth rate at zero calcium (elements/ms, >= 0).
         eps: target calcium (> 0).
 
@@ -98,7 +98,7 @@ class LinearGrowth(GrowthCurve):
 class SigmoidGrowth(GrowthCurve):
     """Sigmoidal growth curve (NEST's `sigmoid`): `dz/dt = nu (2 / (1 + exp((Ca - eps)/psi)) - 1)`.
 
-    Args:
+    Attributes:
         nu: growth rate (elements/ms, >= 0).
         eps: target calcium.
         psi: width of the transition (calcium, > 0).

@@ -27,7 +27,7 @@ class Oja(eqx.Module):
     activities) and a dense weight vector; it has no traces: `update(w, x) -> w` is pure, and a
     run over samples is a `jax.lax.scan`.
 
-    Args:
+    Attributes:
         learning_rate: `η` (1 / (input unit)², > 0).
 
     Example:
@@ -70,7 +70,7 @@ class Subspace(eqx.Module):
     like `Oja`; with `k = 1` it is Oja's rule. `delta` gives the batch-mean step for many
     inputs at once; `LateralSubspace` (HLOP's lateral neurons) is built on it.
 
-    Args:
+    Attributes:
         learning_rate: `η` (1 / (input unit)², > 0).
 
     Example:

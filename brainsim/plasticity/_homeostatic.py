@@ -49,7 +49,7 @@ class SynapticScaling(eqx.Module):
     only fixed point of the weights is `r_j = r_target`. Take `tau_scaling` well above
     `tau_rate` (slow scaling of a well-estimated rate), as in van Rossum et al. (2000).
 
-    Args:
+    Attributes:
         target_rate: target rate `r_target` (Hz, > 0).
         tau_rate: time constant of the rate estimate (ms, > 0).
         tau_scaling: time constant of scaling at a relative rate error of 1 (ms, > 0).
@@ -112,7 +112,7 @@ class WeightNormalization(eqx.Module):
     rule (`chain(STDP(...), WeightNormalization(total))`) it turns growth into competition
     between a neuron's inputs (von der Malsburg 1973). No traces.
 
-    Args:
+    Attributes:
         total: the sum of the incoming weights of each postsynaptic neuron (units of the
             weight, > 0; scalar or one per postsynaptic neuron).
 

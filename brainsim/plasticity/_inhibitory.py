@@ -32,7 +32,7 @@ class InhibitorySTDP(eqx.Module):
     `rho0`. Only rows of presynaptic and columns of postsynaptic neurons that spiked are
     visited. The traces are `STDPTraces` (`pre`, `post`).
 
-    Args:
+    Attributes:
         eta: learning rate (units of the weight, >= 0).
         rho0: target postsynaptic rate (Hz, >= 0).
         tau: time constant of both traces (ms, > 0).

@@ -48,7 +48,7 @@ class AdaptiveThreshold(eqx.Module):
     of a `brainsim.Network`. Gradients flow to `eta` and `target_rate`, and through the
     wrapped model's surrogate spikes.
 
-    Args:
+    Attributes:
         neuron: the neuron model (e.g. `brainsim.neurons.LIF`).
         target_rate: target rate (Hz, > 0; scalar or one per neuron).
         eta: threshold jump per spike (mV, > 0).

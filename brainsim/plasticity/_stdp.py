@@ -63,7 +63,7 @@ class STDP(eqx.Module):
     (`brainsim_ops.update_rows_on_events` / `update_cols_on_events`); the soft and
     multiplicative forms compute their per-synapse factor from the current weights.
 
-    Args:
+    Attributes:
         A_plus: potentiation amplitude (units of the weight; soft bounds: dimensionless, >= 0).
         A_minus: depression amplitude (units of the weight; multiplicative and soft:
             dimensionless, >= 0).

@@ -62,7 +62,7 @@ class EligibilitySTDP(eqx.Module):
     then `w ← w + learning_rate · dt · c · M` (only columns with `M_j ≠ 0` are visited) and the
     spikes jump the traces. `EligibilitySTDP.izhikevich2007()` gives the distal-reward model.
 
-    Args:
+    Attributes:
         A_plus: eligibility added per pre-before-post pairing (dimensionless, >= 0).
         A_minus: eligibility removed per post-before-pre pairing (dimensionless, >= 0).
         tau_plus, tau_minus: time constants of the pre and post traces (ms, > 0).

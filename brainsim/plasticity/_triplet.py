@@ -56,7 +56,7 @@ class TripletSTDP(eqx.Module):
     with which pairs at low frequency follow the pair window and pairs at high frequency
     potentiate in both orders (Sjöström, Turrigiano & Nelson 2001).
 
-    Args:
+    Attributes:
         A2_plus: pair potentiation amplitude (units of the weight, >= 0).
         A3_plus: triplet potentiation amplitude (units of the weight, >= 0).
         A2_minus: pair depression amplitude (units of the weight, >= 0).

@@ -23,7 +23,7 @@ class RateToSpikes(eqx.Module):
     source at the start of the step (one-to-one; a source of one unit drives all), drawn as
     `PoissonSource` does (probability `λ dt` per step). NEST 3.10 has no model of this kind.
 
-    Args:
+    Attributes:
         source: name of the rate population.
         target: name of the `PoissonSource` population.
         scale: rate per unit of output (Hz per unit of `X`); differentiable.

@@ -20,7 +20,7 @@ class Gain(eqx.Module):
 class Linear(Gain):
     """`φ(h) = g · h` (NEST: `lin_rate`).
 
-    Args:
+    Attributes:
         g: gain (dimensionless, finite).
 
     Example:
@@ -41,7 +41,7 @@ class Linear(Gain):
 class ThresholdLinear(Gain):
     """`φ(h) = min(max(g · (h - θ), 0), α)` (NEST: `threshold_lin_rate`).
 
-    Args:
+    Attributes:
         g: gain (> 0).
         theta: threshold (same unit as `h`).
         alpha: saturation (> 0; default `inf`, no saturation).
@@ -70,7 +70,7 @@ class ThresholdLinear(Gain):
 class Tanh(Gain):
     """`φ(h) = tanh(g · (h - θ))` (NEST: `tanh_rate`).
 
-    Args:
+    Attributes:
         g: gain (> 0).
         theta: threshold (same unit as `h`).
 
@@ -94,7 +94,7 @@ class Tanh(Gain):
 class Sigmoid(Gain):
     """`φ(h) = g / (1 + exp(-β · (h - θ)))` (NEST: `sigmoid_rate`).
 
-    Args:
+    Attributes:
         g: maximum (> 0).
         beta: slope (> 0).
         theta: half-activation point (same unit as `h`).

@@ -58,7 +58,7 @@ class JansenRit(RatePopulation):
     Hz (1/s) as in the paper and converted to 1/ms inside. The defaults are the paper's, and
     give an alpha rhythm near 10 Hz.
 
-    Args:
+    Attributes:
         A, B: maximum excitatory / inhibitory postsynaptic potentials (mV, > 0).
         a, b: inverse time constants of the excitatory / inhibitory synapses (Hz, > 0).
         C: connectivity constant (> 0).

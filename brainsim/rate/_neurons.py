@@ -78,7 +78,7 @@ class InputNoiseRate(RatePopulation):
     `μ/λ` and variance `σ²/(2λ)`. With `rectify=True`, `X` is clipped below at `rectify_rate`
     after each step.
 
-    Args:
+    Attributes:
         tau: time constant (ms, > 0).
         lam: leak `λ` (dimensionless, >= 0).
         mu: constant drive (unit of `X`).
@@ -155,7 +155,7 @@ class OutputNoiseRate(RatePopulation):
     of the step from `t` to `t + dt` (in `state.output`, what couplings read) is drawn at the
     end of the previous step, so the output before the first step carries no noise.
 
-    Args:
+    Attributes:
         tau: time constant (ms, > 0).
         mu: constant drive (unit of `X`).
         sigma: noise strength (unit of `X`, >= 0); needs a key in `init` when not 0.

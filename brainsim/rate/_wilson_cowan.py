@@ -51,7 +51,7 @@ class WilsonCowan(RatePopulation):
     step). The defaults are the limit-cycle parameters of Wilson & Cowan (1972), Fig. 9
     (`P = 1.25`), with `τ = 10 ms`.
 
-    Args:
+    Attributes:
         tau_E, tau_I: time constants (ms, > 0).
         c_EE, c_IE, c_EI, c_II: coupling strengths (>= 0; `c_IE` is from I to E).
         a_E, a_I: slopes of the response functions (> 0).

@@ -24,7 +24,7 @@ class MIP(Neuron):
     of any length) have correlation coefficient `copy_probability`; coincident spikes fall in
     the same step. NEST: `mip_generator` (`rate`, `p_copy`).
 
-    Args:
+    Attributes:
         rate: rate of the mother train (Hz, >= 0).
         copy_probability: probability that a neuron copies a mother spike (in [0, 1]).
 
@@ -92,7 +92,7 @@ class PulsePacket(Neuron):
     `pulsepacket_generator` (same parameters; NEST sends one train to all its targets, here
     each neuron has its own draw).
 
-    Args:
+    Attributes:
         times: centres of the pulses (ms), shape `(p,)`.
         activity: spikes per pulse and neuron (int, >= 0).
         sdev: standard deviation of the spike times around the centre (ms, >= 0).

@@ -105,7 +105,7 @@ class DC(CurrentGenerator):
 
     `I(t) = amplitude` for `start <= t < stop`, 0 otherwise. NEST: `dc_generator`.
 
-    Args:
+    Attributes:
         amplitude: current (pA), a scalar or one per output; differentiable.
         start: switch-on time (ms).
         stop: switch-off time (ms, > start; default never).
@@ -146,7 +146,7 @@ class Waveform(CurrentGenerator):
     time it holds the last value (add a final 0 to end it). Sampled at the start of each step
     like every generator: a ramp becomes a staircase with steps of `dt`.
 
-    Args:
+    Attributes:
         times: strictly increasing times (ms), shape `(k,)`.
         values: current (pA) at each time, shape `(k,)` or `(k, n)` (one waveform per output);
             differentiable.
@@ -219,7 +219,7 @@ class Sinusoid(CurrentGenerator):
     otherwise, with `t` the absolute time (the phase does not restart at `start`).
     NEST: `ac_generator` (same parameters and units).
 
-    Args:
+    Attributes:
         amplitude: amplitude (pA); differentiable.
         frequency: frequency (Hz, >= 0).
         phase: phase at t = 0 (degrees).
@@ -261,7 +261,7 @@ class PulseTrain(CurrentGenerator):
     `step_current_generator` with two times per pulse; here it is a closed form that costs
     nothing per pulse).
 
-    Args:
+    Attributes:
         amplitude: pulse current (pA), a scalar or one per output; differentiable.
         width: pulse duration (ms, > 0, < period).
         period: time between pulse onsets (ms, > 0).

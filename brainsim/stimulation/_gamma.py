@@ -41,7 +41,7 @@ class GammaProcess(Neuron):
     stationary distribution, so the trains are stationary from the first step.
     NEST: `gamma_sup_generator` with `n_proc = 1`.
 
-    Args:
+    Attributes:
         rate: firing rate (Hz, >= 0), a scalar or one per neuron.
         shape: order `k` of the gamma distribution (int, >= 1).
 

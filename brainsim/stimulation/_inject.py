@@ -16,7 +16,7 @@ class Inject(eqx.Module):
     the target has neurons (one current each) or one output (the same current for all).
     The target receives `I(t)` in the step from `t` to `t + dt`, as with `inputs=generator`.
 
-    Args:
+    Attributes:
         source: name of the current-source population.
         target: name of the population that receives the current.
 

@@ -48,7 +48,7 @@ class GaussianNoise(CurrentSource):
     much shorter than the membrane time constant, and the membrane potential's variance then
     scales with `std² · interval`.
 
-    Args:
+    Attributes:
         mean: mean current (pA), a scalar or one per output; differentiable.
         std: standard deviation (pA, >= 0), a scalar or one per output; differentiable.
         interval: time between draws (ms, a whole multiple of the run's `dt`); default: a new
@@ -134,7 +134,7 @@ class OUNoise(CurrentSource):
     Outputs are independent. Gradients with respect to `mean`, `std` and `tau` are exact for a
     fixed key (the noise is reparametrised). NEST has no OU current generator.
 
-    Args:
+    Attributes:
         mean: mean current (pA), a scalar or one per output; differentiable.
         std: stationary standard deviation (pA, >= 0), a scalar or one per output;
             differentiable.

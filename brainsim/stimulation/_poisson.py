@@ -92,7 +92,7 @@ class SinusoidalPoisson(Neuron):
     one train. NEST: `sinusoidal_poisson_generator` (same parameters, `individual` is
     `individual_spike_trains`).
 
-    Args:
+    Attributes:
         rate: mean rate (Hz, >= 0), a scalar or one per neuron.
         amplitude: modulation amplitude (Hz, >= 0; above `rate` the rate is clipped at 0).
         frequency: modulation frequency (Hz, >= 0).

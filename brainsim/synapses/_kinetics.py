@@ -30,7 +30,7 @@ class ExponentialState(NamedTuple):
 class Exponential(eqx.Module):
     """Exponentially decaying synapse: `tau dg/dt = -g`, `g ← g + w` at each arriving spike.
 
-    Args:
+    Attributes:
         tau: decay time constant (ms, > 0).
 
     Example:
@@ -71,7 +71,7 @@ class Alpha(eqx.Module):
 
     `tau dg/dt = h - g`, `tau dh/dt = -h`, `h ← h + e·w` at a spike; `g` peaks at `w` after `tau`.
 
-    Args:
+    Attributes:
         tau: time to peak and decay constant (ms, > 0).
 
     Example:
@@ -112,7 +112,7 @@ class DualExponential(eqx.Module):
     """Dual-exponential synapse: one spike of weight `w` gives
     `g(t) = w N (e^{-t/tau_decay} - e^{-t/tau_rise})`, normalised so that its peak is `w`.
 
-    Args:
+    Attributes:
         tau_rise: rise time constant (ms, > 0, below `tau_decay`).
         tau_decay: decay time constant (ms).
 

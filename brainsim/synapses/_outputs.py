@@ -13,7 +13,7 @@ from brainsim.neurons import Drive
 class Conductance(eqx.Module):
     """Conductance-based output: current `g (E - v)` (pA) for `g` in nS and `E` in mV.
 
-    Args:
+    Attributes:
         E: reversal potential (mV).
 
     Example:
@@ -52,7 +52,7 @@ class NMDA(eqx.Module):
     Current `g B(v) (E - v)` with `B(v) = 1 / (1 + [Mg] exp(-0.062 v) / 3.57)`; the block is
     evaluated at the potential at the start of the step.
 
-    Args:
+    Attributes:
         E: reversal potential (mV), default 0.
         mg: extracellular magnesium concentration (mM, >= 0), default 1.
 

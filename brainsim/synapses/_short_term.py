@@ -26,7 +26,7 @@ class TsodyksMarkram(eqx.Module):
     postsynaptic jump is `w · r`, so the first release of a rested synapse is `U`. The state is per
     presynaptic neuron (all its synapses share `U`, `tau_d`, `tau_f`).
 
-    Args:
+    Attributes:
         U: utilisation increment (dimensionless, in (0, 1]).
         tau_d: recovery time constant of resources (ms, > 0).
         tau_f: facilitation time constant (ms, > 0).

@@ -56,7 +56,7 @@ class BernoulliRelease(eqx.Module):
 
     Use it as the `stp` of a `brainsim.Projection` (any connectivity, with or without delay).
 
-    Args:
+    Attributes:
         p_transmit: transmission probability (dimensionless, in [0, 1]; scalar or one per
             synapse, `conn.synapse_shape`).
         seed: seed of the default key when `init` gets none (a non-negative int).
@@ -146,7 +146,7 @@ class QuantalRelease(eqx.Module):
 
     Use it as the `stp` of a `brainsim.Projection` (any connectivity, with or without delay).
 
-    Args:
+    Attributes:
         U: utilisation increment, the release probability of a rested synapse
             (dimensionless, in (0, 1]).
         tau_rec: recovery time constant of a site (ms, > 0).

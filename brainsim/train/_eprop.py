@@ -41,7 +41,7 @@ class EpropLIF(Neuron):
     (the default, as in e-prop) the reset carries no gradient, so `∂v(t)/∂v(t-dt) = α` and the
     eligibility vector is the low-pass-filtered presynaptic activity.
 
-    Args:
+    Attributes:
         tau_m: membrane time constant (ms, > 0).
         E_L: resting potential (mV).
         V_th: threshold (mV), above `E_L`.
@@ -128,7 +128,7 @@ class RecurrentSNN(eqx.Module):
     pA per spike into the readout). Self-connections are excluded (the diagonal of `W_rec` is
     held at zero).
 
-    Args:
+    Attributes:
         w_in: input weights (pA), `(n_in, n)`.
         w_rec: recurrent weights (pA), `(n, n)`.
         w_out: readout weights (pA), `(n, n_out)`.

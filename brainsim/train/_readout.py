@@ -32,7 +32,7 @@ class LeakyReadout(eqx.Module):
     Same contract as the neuron models (`init(n, key)`, `step(state, inputs, *, t, dt)`), so it
     runs with `brainsim.run` and sits at the end of a `brainsim.train.Sequential`.
 
-    Args:
+    Attributes:
         tau_m: membrane time constant (ms, > 0), scalar or one per output.
         R: resistance (GΩ = mV/pA, > 0): `R · 1 pA` is a drive in mV.
 
