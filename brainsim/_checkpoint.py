@@ -101,7 +101,7 @@ def save_state(
     Returns:
         The path written.
 
-    Example:
+    Examples:
         >>> import tempfile, pathlib, jax, brainsim as bs
         >>> lif = bs.neurons.LIF()
         >>> result = bs.run(lif, lif.init(3), inputs=300.0, duration=10.0, dt=0.1)
@@ -212,7 +212,7 @@ def load_state(path: str | os.PathLike, like: Any = None, *, dt: float | None = 
     Returns:
         A `SavedState`: `state`, `t` (ms), `step`, `dt` (ms) and `metadata`.
 
-    Example:
+    Examples:
         >>> import tempfile, pathlib, jax, brainsim as bs
         >>> source = bs.neurons.PoissonSource(rate=50.0)
         >>> state = source.init(4, key=jax.random.key(0))

@@ -48,7 +48,7 @@ def compilation_cache(
     Returns:
         The cache directory in use, or `None` when the cache is off.
 
-    Example:
+    Examples:
         >>> import brainsim as bs
         >>> bs.compilation_cache(False)          # no cache for this process  # doctest: +SKIP
         >>> bs.compilation_cache()               # doctest: +SKIP

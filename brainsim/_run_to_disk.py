@@ -319,7 +319,7 @@ def run_to_disk(
             `check_finite`, `record`, model, inputs or state structure than the run was
             started with (any of them could change the results).
 
-    Example:
+    Examples:
         >>> import tempfile, brainsim as bs
         >>> lif = bs.neurons.LIF(tau_m=10.0)
         >>> with tempfile.TemporaryDirectory() as folder:
@@ -500,7 +500,7 @@ def read_run(directory: str | os.PathLike, *, like: Any = None, final_state: Any
     Returns:
         A `RunResult` with `steps` the number of steps up to the checkpoint.
 
-    Example:
+    Examples:
         >>> import tempfile, jax, brainsim as bs, pandas as pd
         >>> lif = bs.neurons.LIF(tau_m=10.0)
         >>> with tempfile.TemporaryDirectory() as folder:

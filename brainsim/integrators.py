@@ -15,7 +15,7 @@ the same structure.
 
 `exact_decay` and `relax` are the exact propagators of linear decays.
 
-Example:
+Examples:
     >>> import jax.numpy as jnp
     >>> from brainsim import integrators
     >>> f = lambda t, v: (-65.0 - v) / 10.0          # tau dv/dt = v_rest - v

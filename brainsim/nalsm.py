@@ -78,7 +78,7 @@ class Liquid(eqx.Module):
         input_current: current into an input neuron at a Bernoulli event (dimensionless, >= 0).
         t_ref: refractory period (steps of 1 ms, int >= 0).
 
-    Example:
+    Examples:
         >>> import jax
         >>> from brainsim import nalsm
         >>> liquid = nalsm.build_liquid(jax.random.key(0), 64, grid=(5, 5, 5))
@@ -227,7 +227,7 @@ def build_liquid(key, n_input: int, *, grid=(10, 10, 10), excitatory_fraction: f
     Returns:
         A `Liquid`.
 
-    Example:
+    Examples:
         >>> import jax
         >>> from brainsim import nalsm
         >>> liquid = nalsm.build_liquid(jax.random.key(0), 64, grid=(6, 6, 6))
@@ -282,7 +282,7 @@ def normalise_images(images) -> Float[Array, "n_images n_pixels"]:
     Args:
         images: non-negative pixel values, shape `(n_images, n_pixels)`.
 
-    Example:
+    Examples:
         >>> x = normalise_images(jnp.array([[1.0, 3.0], [2.0, 2.0]]))   # sums 4, 4; max 0.75
         >>> [[round(float(v), 4) for v in row] for row in x]
         [[0.3333, 1.0], [0.6667, 0.6667]]
@@ -319,7 +319,7 @@ class NALSM(eqx.Module):
         init_duration: presentation per image in the initialisation phase (ms, int).
         feature_duration: presentation per image in the feature phase (ms, int).
 
-    Example:
+    Examples:
         >>> import jax, jax.numpy as jnp
         >>> from brainsim import nalsm
         >>> liquid = nalsm.build_liquid(jax.random.key(0), 4, grid=(3, 3, 3))
@@ -528,7 +528,7 @@ def fit_readout(features, labels, *, n_classes: int | None = None, l2: float = 1
         l2: weight penalty (>= 0).
         steps: L-BFGS iterations (int >= 1).
 
-    Example:
+    Examples:
         >>> x = jnp.array([[0.0, 1.0], [1.0, 0.0], [0.1, 0.9], [0.9, 0.2]])
         >>> fit_readout(x, jnp.array([0, 1, 0, 1])).accuracy(x, jnp.array([0, 1, 0, 1]))
         1.0

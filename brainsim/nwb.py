@@ -107,7 +107,7 @@ def read_current_clamp(path: str | pathlib.Path, *, electrode: str | None = None
             no stimulus, a stimulus and its response differ in sampling rate or length, or
             the sweeps differ in sampling rate or length.
 
-    Example:
+    Examples:
         >>> import tempfile, pathlib
         >>> from brainsim.datasets import load_idrest
         >>> from brainsim.nwb import read_current_clamp, write_current_clamp
@@ -190,7 +190,7 @@ def write_current_clamp(
         identifier: the file's identifier (default: a random UUID).
         session_start_time: the session's start (default: now, UTC).
 
-    Example:
+    Examples:
         >>> import tempfile, pathlib
         >>> from brainsim.datasets import load_idrest
         >>> from brainsim.nwb import write_current_clamp
@@ -251,7 +251,7 @@ def write_simulation(
         identifier: the file's identifier (default: a random UUID).
         session_start_time: the session's start (default: now, UTC).
 
-    Example:
+    Examples:
         >>> import tempfile, pathlib
         >>> import numpy as np
         >>> from brainsim.nwb import read_spike_trains, write_simulation

@@ -1,6 +1,6 @@
 """Plotting helpers for `RunResult`s (needs matplotlib: `pip install brainsim[plot]`).
 
-Example:
+Examples:
     >>> import brainsim as bs
     >>> lif = bs.neurons.LIF()
     >>> result = bs.run(lif, lif.init(20, key=__import__("jax").random.key(0)), inputs=200.0,
@@ -78,7 +78,7 @@ def isi_histogram(spikes, *, name: str = "spikes", bins=50, ax=None, **hist_kwar
     `spikes` is any form `brainsim.analysis` accepts (a `RunResult`, `SpikeEvents`,
     `(times, indices, n)` or one neuron's spike times in ms). Returns the axes.
 
-    Example:
+    Examples:
         >>> import numpy as np, brainsim as bs
         >>> ax = bs.plot.isi_histogram(np.cumsum(np.full(50, 10.0)))   # doctest: +SKIP
     """

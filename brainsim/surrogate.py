@@ -12,7 +12,7 @@ function. The same object therefore simulates (exact spikes) and trains (useful 
 | `Triangle` | `γ max(0, 1 - |x| / w)` (Bellec et al. 2018) | γ = 0.3, w = 1 |
 | `Gaussian` | `exp(-x² / 2σ²) / (σ √(2π))` | σ = 0.5 |
 
-Example:
+Examples:
     >>> import jax, jax.numpy as jnp
     >>> from brainsim.surrogate import FastSigmoid
     >>> spike = FastSigmoid(alpha=10.0)

@@ -22,7 +22,7 @@ def _check(backend: str, name: str = "backend") -> str:
 def set_backend(backend: str) -> None:
     """Set the default backend of all operators: ``"auto"``, ``"native"`` or ``"jax"``.
 
-    Example:
+    Examples:
         >>> brainsim_ops.set_backend("jax")   # pure JAX everywhere (e.g. to compare)
     """
     _default[0] = _check(backend)
@@ -37,7 +37,7 @@ def get_backend() -> str:
 def use_backend(backend: str) -> Iterator[None]:
     """Context manager: operators traced inside use ``backend``.
 
-    Example:
+    Examples:
         >>> with brainsim_ops.use_backend("jax"):
         ...     y = jax.jit(lambda s: brainsim_ops.event_matvec(s, conn))(spikes)
     """

@@ -81,7 +81,7 @@ class CSR(eqx.Module):
         weights: scalar or shape ``(n_syn,)``, floating (differentiable). Default 1.
         n_post: number of postsynaptic neurons.
 
-    Example:
+    Examples:
         >>> import jax.numpy as jnp, brainsim_ops as bo
         >>> conn = bo.CSR(jnp.array([0, 2, 3]), jnp.array([0, 2, 1]), 0.5, n_post=3)
         >>> bo.event_matvec(jnp.array([True, False]), conn)   # [0.5, 0. , 0.5]
@@ -174,7 +174,7 @@ class ELL(eqx.Module):
         n_cols: size of the other population (``n_post`` if ``rows="pre"``, else ``n_pre``).
         rows: ``"pre"`` or ``"post"``.
 
-    Example:
+    Examples:
         >>> conn = bo.ELL(jnp.array([[1], [0]]), 2.0, n_cols=2, rows="pre")
         >>> bo.event_matvec(jnp.array([1.0, 0.0]), conn)   # [0., 2.]
     """
@@ -250,7 +250,7 @@ class Dense(eqx.Module):
     ``mask`` (bool, same shape) marks existing synapses; plasticity never changes entries
     outside the mask, and those weights should be 0. Operators use XLA's dense dot.
 
-    Example:
+    Examples:
         >>> conn = bo.Dense(jnp.ones((2, 3)))
         >>> bo.event_matvec(jnp.array([True, True]), conn)   # [2., 2., 2.]
     """

@@ -258,7 +258,7 @@ def event_scatter_delayed(
     cotangent ``dw_k = events[i] ct[(step + d_k) % L, j]`` is event-driven. ``vmap`` over
     events, ring, step and weights is one batched kernel call.
 
-    Example:
+    Examples:
         >>> conn = bo.fixed_prob(jax.random.key(0), 100, 50, 0.1, weight=0.5)
         >>> delays = jax.random.randint(jax.random.key(1), (conn.n_syn,), 0, 10)
         >>> def step(ring, inputs):
@@ -371,7 +371,7 @@ def ring_pop(
     then clearing it with ``ring.at[t % L].set(0)`` makes XLA copy the whole ring twice per
     step on CPU). Linear in ``ring`` (differentiable); ``vmap`` uses the pure-JAX form.
 
-    Example:
+    Examples:
         >>> ring = bo.event_scatter_delayed(spikes, conn, delays, ring, t)
         >>> ring, g_in = bo.ring_pop(ring, t)   # input arriving at step t
     """

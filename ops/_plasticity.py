@@ -82,7 +82,7 @@ def update_rows_on_events(
         w_min, w_max: optional bounds (scalars).
         backend: ``"auto"``, ``"native"`` or ``"jax"``.
 
-    Example:
+    Examples:
         >>> w = bo.update_rows_on_events(conn, pre_spikes, -0.01 * post_trace, w_min=0.0)
         >>> conn = conn.with_weights(w)
     """
@@ -107,7 +107,7 @@ def update_cols_on_events(
     the cached post-major view: cost proportional to the synapses of spiking neurons.
     Arguments as in :func:`update_rows_on_events`, with the roles of pre and post swapped.
 
-    Example:
+    Examples:
         >>> w = bo.update_cols_on_events(conn, post_spikes, 0.01 * pre_trace, w_max=1.0)
     """
     return _update(conn, weights, post_events, pre_values, scale, w_min, w_max, backend, True)

@@ -63,7 +63,7 @@ def distance_prob(key, pre_positions, post_positions, C: float, lam: float, *, w
     Returns:
         A :class:`CSR` (rows are presynaptic neurons, columns ascending within a row).
 
-    Example:
+    Examples:
         >>> pos = bo.grid_positions((10, 10, 10))           # 1000 neurons on a cube
         >>> conn = bo.distance_prob(jax.random.key(0), pos, pos, 0.3, 2.0)
 
@@ -96,7 +96,7 @@ def grid_positions(shape) -> np.ndarray:
     Args:
         shape: points per axis, a tuple of positive ints, e.g. ``(10, 10, 10)``.
 
-    Example:
+    Examples:
         >>> bo.grid_positions((2, 3))[:4]
         array([[0., 0.],
                [0., 1.],

@@ -24,7 +24,7 @@ def synapse_neurons(conn) -> tuple[Int[Array, ...], Int[Array, ...]]:
     `jax.ops.segment_sum(values, post, n_post)` sums per postsynaptic neuron. They work on
     traced connectivities (inside `jit`).
 
-    Example:
+    Examples:
         >>> import jax.numpy as jnp, brainsim_ops as bo
         >>> conn = bo.CSR(jnp.array([0, 2, 3]), jnp.array([0, 2, 1]), 0.5, n_post=3)
         >>> pre, post = bo.synapse_neurons(conn)

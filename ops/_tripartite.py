@@ -147,7 +147,7 @@ def tripartite_bernoulli_with_pool(
     Returns:
         A :class:`Tripartite` ``(primary, third_in, third_out, astrocyte, pools)``.
 
-    Example:
+    Examples:
         >>> net = bo.tripartite_bernoulli_with_pool(jax.random.key(0), 100, 100, 50, 0.1,
         ...                                         0.5, pool_size=10)
         >>> net.primary.n_syn, net.third_in.n_syn == net.third_out.n_syn

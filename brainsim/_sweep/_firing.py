@@ -79,7 +79,7 @@ def firing_statistics(
         `{"rate_<population>": Hz, "cv_<population>": ...}` (just `rate` and `cv` for the
         variable `"spikes"`), scalars, traced inside `jit`/`vmap`/`brainsim.sweep`.
 
-    Example:
+    Examples:
         >>> import jax, brainsim as bs
         >>> lif = bs.neurons.LIF(tau_m=10.0, R=0.1)
         >>> stats = bs.firing_statistics(lif, lif.init(5), inputs=250.0, dt=0.1, duration=500.0)

@@ -65,7 +65,7 @@ def grid(**axes) -> Grid:
         ValueError: for no axes, an axis that is not 1-d or empty, or a NaN or infinite value
             (naming the parameter).
 
-    Example:
+    Examples:
         >>> import brainsim as bs
         >>> points = bs.grid(w_e=[0.3, 0.6], w_i=[5.0, 6.7, 8.0])
         >>> points.shape, points["w_e"].tolist(), points["w_i"].tolist()

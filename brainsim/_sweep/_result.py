@@ -23,7 +23,7 @@ class SweepResult:
         chunk_size: points per device in each compiled call.
         devices: number of devices the points were spread over.
 
-    Example:
+    Examples:
         >>> import brainsim as bs
         >>> result = bs.sweep(lambda a, b: {"sum": a + b}, bs.grid(a=[0.0, 1.0], b=[10.0, 20.0]),
         ...                   progress=False)

@@ -211,7 +211,7 @@ def sweep(
         TypeError: if `fn` cannot be called with `args` and the parameters, or returns
             something other than arrays.
 
-    Example:
+    Examples:
         >>> import jax.numpy as jnp
         >>> import brainsim as bs
         >>> def rate(tau_m, v_th):

@@ -103,7 +103,7 @@ def branching_factor(spikes, conn, *, window: float = 4.0, t_start: float = 25.0
     Returns:
         The branching factor (dimensionless); nan if a sample has no spike in the range.
 
-    Example:
+    Examples:
         >>> import numpy as np
         >>> from brainsim.analysis import branching_factor
         >>> raster = np.zeros((10, 3), bool)

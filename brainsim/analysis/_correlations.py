@@ -31,7 +31,7 @@ def fano_factor(spikes, bin_size: float, *, name: str = "spikes", t_start: float
     Returns:
         F of each neuron (dimensionless); nan for a neuron without spikes.
 
-    Example:
+    Examples:
         >>> import numpy as np
         >>> from brainsim.analysis import fano_factor
         >>> fano_factor(np.array([1.0, 2.0, 3.0, 15.0]), 10.0, t_stop=20.0)  # counts 3, 1
@@ -58,7 +58,7 @@ def correlation_matrix(spikes, bin_size: float, *, name: str = "spikes",
         `(n, n)` matrix with ones on the diagonal; nan in the rows and columns of neurons whose
         count never changes (e.g. silent ones).
 
-    Example:
+    Examples:
         >>> import numpy as np
         >>> from brainsim.analysis import correlation_matrix
         >>> c = correlation_matrix((np.array([1.0, 1.5, 11.0, 21.0]), np.array([0, 1, 1, 0]), 2),
@@ -99,7 +99,7 @@ def cross_correlogram(reference, target, bin_size: float, max_lag: float, *,
         `(lags, cch)`: lags (ms, `k · bin_size`) and coincidence counts (whole numbers up to
         the FFT's rounding, ~1e-6 relative in float32).
 
-    Example:
+    Examples:
         >>> import numpy as np
         >>> from brainsim.analysis import cross_correlogram
         >>> a = np.array([10.0, 30.0, 50.0])

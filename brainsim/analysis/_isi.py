@@ -26,7 +26,7 @@ def inter_spike_intervals(spikes, *, name: str = "spikes") -> list[Float[np.ndar
             spike times (ms) of one neuron.
         name: the spike variable of a `RunResult`.
 
-    Example:
+    Examples:
         >>> import numpy as np
         >>> from brainsim.analysis import inter_spike_intervals
         >>> inter_spike_intervals((np.array([1.0, 2.0, 4.0, 5.0]), np.array([0, 1, 0, 0]), 2))
@@ -64,7 +64,7 @@ def cv(spikes, *, min_intervals: int = 2, name: str = "spikes") -> Float[np.ndar
         CV of each neuron (dimensionless), nan where there are too few intervals; average with
         `np.nanmean`.
 
-    Example:
+    Examples:
         >>> import numpy as np
         >>> from brainsim.analysis import cv
         >>> cv(np.array([0.0, 10.0, 30.0]))          # ISIs 10 and 20: std 5 / mean 15
@@ -95,7 +95,7 @@ def cv2(spikes, *, min_intervals: int = 2, name: str = "spikes") -> Float[np.nda
     1 for a Poisson process, and (unlike CV) insensitive to slow changes of the rate. Same as
     Elephant's `cv2`. Arguments and returns as for `cv`.
 
-    Example:
+    Examples:
         >>> import numpy as np
         >>> from brainsim.analysis import cv2
         >>> cv2(np.array([0.0, 10.0, 30.0]))         # 2 · 10 / 30
@@ -116,7 +116,7 @@ def lv(spikes, *, min_intervals: int = 2, name: str = "spikes") -> Float[np.ndar
     1 for a Poisson process, 0 for a clock, 3 at most (bursts). Same as Elephant's `lv`.
     Arguments and returns as for `cv`.
 
-    Example:
+    Examples:
         >>> import numpy as np
         >>> from brainsim.analysis import lv
         >>> lv(np.array([0.0, 10.0, 30.0]))          # 3 · 10² / 30²

@@ -33,7 +33,7 @@ def lfp_proxy(excitatory: Float[ArrayLike, " T *n"], inhibitory: Float[ArrayLike
     Returns:
         The proxy, shape `(T,)` (pA).
 
-    Example:
+    Examples:
         >>> import numpy as np
         >>> from brainsim.analysis import lfp_proxy
         >>> e, i = np.ones((10, 3)), np.zeros((10, 3))

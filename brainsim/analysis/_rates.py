@@ -33,7 +33,7 @@ def spike_counts(spikes, bin_size: float, *, name: str = "spikes", t_start: floa
     Returns:
         Counts, shape `(bins, n)` (float, so that they can carry gradients).
 
-    Example:
+    Examples:
         >>> import numpy as np
         >>> from brainsim.analysis import spike_counts
         >>> spike_counts((np.array([1.0, 2.5, 7.0]), np.array([0, 1, 0]), 2), 5.0, t_stop=10.0)
@@ -50,7 +50,7 @@ def firing_rates(spikes, *, name: str = "spikes", t_start: float | None = None,
     `rate_i = (spikes of i in the range) / (t_stop - t_start)`. Differentiable for a traced
     `RunResult`. Arguments as for `spike_counts`.
 
-    Example:
+    Examples:
         >>> import numpy as np
         >>> from brainsim.analysis import firing_rates
         >>> firing_rates((np.array([1.0, 2.5, 7.0]), np.array([0, 1, 0]), 2), t_stop=100.0)
@@ -102,7 +102,7 @@ def population_rate(spikes, bin_size: float = 1.0, *, kernel: str | None = None,
     Returns:
         `(t, rate)`: bin centres (ms) and the rate (Hz) in each bin.
 
-    Example:
+    Examples:
         >>> import numpy as np
         >>> from brainsim.analysis import population_rate
         >>> t, r = population_rate((np.array([1.0, 2.5, 7.0]), np.array([0, 1, 0]), 2),

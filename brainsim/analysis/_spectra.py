@@ -37,7 +37,7 @@ def power_spectrum(signal: Float[ArrayLike, " *batch T"], dt: float, *, n_segmen
     Returns:
         `(freqs, psd)`: frequencies (Hz) and the density (signal units² per Hz).
 
-    Example:
+    Examples:
         >>> import numpy as np
         >>> from brainsim.analysis import power_spectrum
         >>> t = np.arange(10_000) * 0.5                       # 5 s sampled every 0.5 ms

@@ -35,7 +35,7 @@ def spike_triggered_average(signal: Float[ArrayLike, " T *channels"], spikes, *,
     Returns:
         `(lags, sta)`: lags `a + j dt` (ms) and the average (nan everywhere if no spike fits).
 
-    Example:
+    Examples:
         >>> import numpy as np
         >>> from brainsim.analysis import spike_triggered_average
         >>> x = np.arange(100.0)                           # x(t) = t / (1 ms), dt = 1 ms

@@ -25,7 +25,7 @@ def chi(traces: Float[ArrayLike, " T n"]) -> Float[Array, ""]:
     Returns:
         χ (dimensionless, in [0, 1]); nan if no neuron varies.
 
-    Example:
+    Examples:
         >>> import numpy as np
         >>> from brainsim.analysis import chi
         >>> t = np.linspace(0.0, 1.0, 200)[:, None]
@@ -79,7 +79,7 @@ def spike_time_tiling(a, b, *, dt: float = 5.0, name: str = "spikes",
     Returns:
         STTC (dimensionless, in [-1, 1]); nan if a train has no spike.
 
-    Example:
+    Examples:
         >>> import numpy as np
         >>> from brainsim.analysis import spike_time_tiling
         >>> a = np.array([100.0, 300.0, 500.0])

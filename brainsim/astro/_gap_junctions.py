@@ -80,7 +80,7 @@ class GapJunctions(eqx.Module):
             otherwise: `max(pre, post) + 1`).
         F: maximal flux (µM/s, >= 0). I_Theta: threshold gradient (µM). omega_I: scale (µM).
 
-    Example:
+    Examples:
         >>> import jax.numpy as jnp, brainsim as bs
         >>> pre, post = bs.astro.ring_edges(50)
         >>> gj = bs.astro.GapJunctions("A", pre, post, n=50, F=0.09)

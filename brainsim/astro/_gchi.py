@@ -128,7 +128,7 @@ class GChI(Astrocyte):
     Defaults are the astrocytes of the published neuron–glia network (example 6 of
     Stimberg et al. 2019), without the exogenous clamp (`F_ex = 0`).
 
-    Example:
+    Examples:
         >>> import jax.numpy as jnp, brainsim as bs
         >>> astro = bs.astro.GChI(O_beta=3.2, F_ex=2.0, I_bias=1.0)
         >>> state = astro.init(3)

@@ -51,7 +51,7 @@ class IP3Input(eqx.Module):
     >= 0: NEST refuses negative ones) become `LR1994Drive(J_syn=...)`, so that IP3 jumps by
     `delta_IP3 · J_syn` as in NEST's `astrocyte_lr_1994`.
 
-    Example:
+    Examples:
         >>> import brainsim as bs, brainsim_ops as bo
         >>> proj = bs.Projection("E", "A", bo.one_to_one(5), bs.astro.Instantaneous(),
         ...                      bs.astro.IP3Input(), delay_steps=10)
@@ -133,7 +133,7 @@ class AstrocyteLR1994(Astrocyte):
             population; the state keeps that many past SIC values (static, default 0).
         method: integrator (`"rk4"`, default, or `"euler"`), static.
 
-    Example:
+    Examples:
         >>> import jax.numpy as jnp, brainsim as bs
         >>> astro = bs.astro.AstrocyteLR1994(delta_IP3=0.2)
         >>> state = astro.init(2, IP3=0.4)

@@ -36,7 +36,7 @@ class SlowInwardCurrent(eqx.Module):
             `brainsim_ops.tripartite_bernoulli_with_pool`.
         delay_steps: delay in steps (int >= 0, static).
 
-    Example:
+    Examples:
         >>> import brainsim as bs, brainsim_ops as bo
         >>> sic = bs.astro.SlowInwardCurrent("A", "E", bo.one_to_one(10, 0.05), delay_steps=10)
         >>> astro = bs.astro.AstrocyteLR1994(max_sic_delay=10)

@@ -84,7 +84,7 @@ class TripartiteRelease(eqx.Module):
         max_events: spiking presynaptic neurons handled per chunk (static; `>= n_pre` for
             reverse-mode gradients).
 
-    Example:
+    Examples:
         >>> import jax, numpy as np, brainsim as bs, brainsim_ops as bo
         >>> conn = bo.fixed_prob(jax.random.key(0), 80, 100, 0.1, weight=0.05)
         >>> release = bs.astro.TripartiteRelease("A", np.arange(conn.n_syn) % 10)

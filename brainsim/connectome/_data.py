@@ -282,7 +282,7 @@ def load_connectome(name: str = "Cook2019Herm", *, source: str = "auto") -> Conn
     Returns:
         a `Connectome`.
 
-    Example:
+    Examples:
         >>> import brainsim as bs
         >>> worm = bs.connectome.load_connectome("Varshney", source="bundled")
         >>> len(worm), worm.summary["Generic_GJ"]

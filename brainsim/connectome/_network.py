@@ -44,7 +44,7 @@ class GradedSynapses(eqx.Module):
         v_half: presynaptic potential of half activation (mV).
         v_slope: slope factor of the activation (mV, > 0).
 
-    Example:
+    Examples:
         >>> import jax.numpy as jnp
         >>> from brainsim.connectome import GradedSynapses
         >>> syn = GradedSynapses("neurons", [0], [1], g=0.1, E=0.0, v_half=-35.0, v_slope=8.0)
@@ -206,7 +206,7 @@ def build_network(
     Returns:
         the `Network`; its population `"neurons"` follows `connectome.neurons().nodes`.
 
-    Example:
+    Examples:
         >>> import brainsim as bs
         >>> worm = bs.connectome.load_connectome("Varshney", source="bundled")
         >>> net = bs.connectome.build_network(worm, dt=0.5)

@@ -33,7 +33,7 @@ def fisher_diagonal(
     Returns:
         A pytree like `params` with `F_i ≥ 0`.
 
-    Example:
+    Examples:
         >>> import jax, jax.numpy as jnp
         >>> from brainsim.continual import fisher_diagonal
         >>> loss = lambda w, x, y: 0.5 * (w * x - y) ** 2
@@ -61,7 +61,7 @@ def ewc_penalty(
         fisher: diagonal Fisher information `F`, same structure (from `fisher_diagonal`).
         strength: `λ` (≥ 0), in units of the loss.
 
-    Example:
+    Examples:
         >>> import jax.numpy as jnp
         >>> from brainsim.continual import ewc_penalty
         >>> ewc_penalty(jnp.array([1.0, 3.0]), jnp.zeros(2), jnp.array([2.0, 0.0]), 10.0)

@@ -33,7 +33,7 @@ def energy_basis(
     Returns:
         The extended orthonormal basis, `(k + r, n)`.
 
-    Example:
+    Examples:
         >>> import numpy as np
         >>> from brainsim.continual import energy_basis
         >>> x = np.random.default_rng(0).normal(size=(500, 4)) * [5.0, 1.0, 0.1, 0.1]

@@ -377,7 +377,7 @@ def learn_tasks(
     Returns:
         A `ContinualResult`.
 
-    Example:
+    Examples:
         >>> import numpy as np
         >>> from brainsim.continual import Protocol, learn_tasks, permuted_tasks
         >>> rng = np.random.default_rng(0)

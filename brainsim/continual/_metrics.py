@@ -22,7 +22,7 @@ def average_accuracy(acc: Float[np.ndarray, "T T"]) -> float:
     Args:
         acc: `acc[i, j]`, accuracy (fraction) on task `j` after training task `i`, `(T, T)`.
 
-    Example:
+    Examples:
         >>> from brainsim.continual import average_accuracy
         >>> average_accuracy([[0.9, 0.1], [0.7, 0.9]])
         0.8
@@ -43,7 +43,7 @@ def backward_transfer(acc: Float[np.ndarray, "T T"]) -> float:
     Args:
         acc: `acc[i, j]`, accuracy (fraction) on task `j` after training task `i`, `(T, T)`.
 
-    Example:
+    Examples:
         >>> from brainsim.continual import backward_transfer
         >>> round(backward_transfer([[0.9, 0.1], [0.7, 0.9]]), 3)
         -0.2

@@ -47,7 +47,7 @@ def permuted_tasks(
     Returns:
         A list of `Task`.
 
-    Example:
+    Examples:
         >>> import numpy as np
         >>> from brainsim.continual import permuted_tasks
         >>> x, y = np.arange(12.0).reshape(3, 4), np.array([0, 1, 0])

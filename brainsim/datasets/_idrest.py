@@ -36,7 +36,7 @@ def load_idrest(cell: str = "B6") -> Recording:
     Returns:
         A `Recording` (ms, pA, mV) with the sweeps in order of increasing step.
 
-    Example:
+    Examples:
         >>> from brainsim.datasets import load_idrest
         >>> recording = load_idrest("B6")
         >>> recording.dt, recording.voltage.shape

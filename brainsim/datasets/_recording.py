@@ -28,7 +28,7 @@ class Recording(NamedTuple):
         step_start: onset of the step (ms), shape `(sweeps,)`.
         step_end: offset of the step (ms), shape `(sweeps,)`.
 
-    Example:
+    Examples:
         >>> from brainsim.datasets import load_idrest
         >>> recording = load_idrest("B6")
         >>> held_out = recording.select([1, 3])

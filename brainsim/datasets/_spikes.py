@@ -23,7 +23,7 @@ def spike_times(
         The spike times (ms, float64): one array for one sweep, or a list with one array per
         sweep.
 
-    Example:
+    Examples:
         >>> import numpy as np
         >>> v = np.array([-70.0, -30.0, 10.0, -60.0, -70.0, 30.0])
         >>> spike_times(v, dt=0.25)

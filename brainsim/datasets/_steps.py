@@ -26,7 +26,7 @@ def estimate_step(
         holding (pA, negative for a hyperpolarising step), onset and offset of the step (ms
         from the start of the sweep; the step covers `start <= t < end`).
 
-    Example:
+    Examples:
         >>> import numpy as np
         >>> current = np.full(4000, -10.0)
         >>> current[1000:3000] += 100.0

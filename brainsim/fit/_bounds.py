@@ -83,7 +83,7 @@ class Bounded(eqx.Module):
         low: lower bound (same unit), or `None`.
         high: upper bound (same unit), or `None`.
 
-    Example:
+    Examples:
         >>> import jax
         >>> from brainsim.fit import Bounded
         >>> p = Bounded(-65.0, low=-100.0, high=0.0)

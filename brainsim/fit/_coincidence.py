@@ -70,7 +70,7 @@ def coincidence_factor(
         ValueError: when both trains are empty or `2 ν Δ >= 1` (the model fires so fast that
             chance alone fills the windows: Γ is undefined).
 
-    Example:
+    Examples:
         >>> from brainsim.fit import coincidence_factor
         >>> round(coincidence_factor([10.0, 50.0, 90.0], [10.0, 50.0, 90.0], duration=100.0), 9)
         1.0
@@ -119,7 +119,7 @@ def gamma_error(
     Returns:
         The error (dimensionless, >= 0).
 
-    Example:
+    Examples:
         >>> from brainsim.fit import gamma_error
         >>> abs(round(gamma_error([10.0, 50.0, 90.0], [10.0, 50.0, 90.0], duration=100.0), 9))
         0.0

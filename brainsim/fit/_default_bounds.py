@@ -105,7 +105,7 @@ def default_bounds(model, name: str) -> tuple[float | None, float | None]:
     Raises:
         ValueError: for a model or parameter without defaults (give bounds explicitly).
 
-    Example:
+    Examples:
         >>> import brainsim as bs
         >>> from brainsim.fit import default_bounds
         >>> default_bounds(bs.neurons.AdEx(), "tau_w"), default_bounds(bs.neurons.AdEx(), "V_T")

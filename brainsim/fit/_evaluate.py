@@ -95,7 +95,7 @@ def evaluate(
     Returns:
         An `Evaluation` (per-sweep arrays, `.summary()` for the means).
 
-    Example:
+    Examples:
         >>> import numpy as np
         >>> import brainsim as bs
         >>> from brainsim.fit import SweepData, evaluate, simulate

@@ -170,7 +170,7 @@ def fit_model(
             value, a parameter without a search range, `n_samples < n_starts`, or bad data
             (mismatched lengths or rates, NaN: checked by `SweepData`).
 
-    Example:
+    Examples:
         >>> import numpy as np
         >>> import brainsim as bs
         >>> from brainsim.fit import SweepData, fit_model, simulate

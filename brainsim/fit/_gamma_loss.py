@@ -73,7 +73,7 @@ def gamma_loss(delta: float = 4.0) -> GammaLoss:
     Args:
         delta: coincidence window Δ (ms, > 0).
 
-    Example:
+    Examples:
         >>> import numpy as np
         >>> from brainsim.fit import Simulation, SweepData, gamma_loss
         >>> data = SweepData(np.zeros((200, 1)), spike_times=[[50.0, 120.0]], dt=1.0)

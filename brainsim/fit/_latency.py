@@ -46,7 +46,7 @@ def first_spike_latency(
     Returns:
         The latency of each train (ms), `(*batch)`.
 
-    Example:
+    Examples:
         >>> import jax.numpy as jnp
         >>> from brainsim.fit import first_spike_latency
         >>> s = jnp.zeros((10, 2)).at[7, 0].set(1.0)
@@ -87,7 +87,7 @@ def soft_first_spike_latency(
     Returns:
         The latency of each train (ms), `(*batch)`.
 
-    Example:
+    Examples:
         >>> import jax, jax.numpy as jnp
         >>> from brainsim.fit import soft_first_spike_latency
         >>> s = jnp.zeros(10).at[jnp.array([5, 8])].set(1.0)
@@ -138,7 +138,7 @@ def latency_loss(
     Returns:
         The mean squared latency error (ms²).
 
-    Example:
+    Examples:
         >>> import jax.numpy as jnp
         >>> from brainsim.fit import latency_loss
         >>> s = jnp.zeros(100).at[30].set(1.0)

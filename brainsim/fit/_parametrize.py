@@ -55,7 +55,7 @@ class ParameterMap(eqx.Module):
     The map is a pytree (the template's arrays are its leaves, the bounds static), so it can
     be passed into `jax.jit`-compiled functions.
 
-    Example:
+    Examples:
         >>> import brainsim as bs
         >>> from brainsim.fit import parametrize
         >>> params, to_model = parametrize(bs.neurons.LIF(tau_m=20.0), ["tau_m", "v_th"])
@@ -136,7 +136,7 @@ def parametrize(
         ValueError: for a name the model does not have (listing the ones it has), for bounds
             with `low >= high`, or for bounds that exclude the parameter's current value.
 
-    Example:
+    Examples:
         >>> import jax, jax.numpy as jnp, optax
         >>> import brainsim as bs
         >>> from brainsim.fit import parametrize

@@ -68,7 +68,7 @@ def recording_loss(
     Returns:
         A `WeightedSum` called as `loss(sim, data)` (`.parts(sim, data)` gives each term).
 
-    Example:
+    Examples:
         >>> import numpy as np
         >>> from brainsim.fit import Simulation, SweepData, recording_loss
         >>> data = SweepData(np.zeros((100, 1)), np.full((100, 1), -70.0), [[50.0]], dt=1.0)

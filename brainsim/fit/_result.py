@@ -37,7 +37,7 @@ class FitResult:
         wall_time: seconds the fit took (compilation included).
         voltage: the model's voltage state variable.
 
-    Example:
+    Examples:
         >>> import numpy as np
         >>> import brainsim as bs
         >>> from brainsim.fit import SweepData, fit_model, simulate

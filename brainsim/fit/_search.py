@@ -37,7 +37,7 @@ def search_ranges(
         ValueError: for a name in `search` that is not fitted, a range that is not finite with
             `low < high` or leaves the bounds, or an unbounded parameter without a range.
 
-    Example:
+    Examples:
         >>> import brainsim as bs
         >>> from brainsim.fit import parametrize
         >>> from brainsim.fit._search import search_ranges
@@ -88,7 +88,7 @@ def sample_uniform(
     """`n` parameter sets, each value uniform in its range (a margin of 1e-4 of the range
     away from its ends, so that values on a bound stay strictly inside it).
 
-    Example:
+    Examples:
         >>> import jax
         >>> from brainsim.fit._search import sample_uniform
         >>> x = sample_uniform(jax.random.key(0), {"tau_m": (5.0, 50.0)}, {"tau_m": ()}, 1000)

@@ -47,7 +47,7 @@ def simulate(
     Returns:
         A `Simulation` (`v` in mV and `spikes`, each `(T, sweeps)`).
 
-    Example:
+    Examples:
         >>> import numpy as np
         >>> import brainsim as bs
         >>> from brainsim.fit import SweepData, simulate

@@ -68,7 +68,7 @@ def bin_spike_times(
     Returns:
         Spike counts per step, `(T, *batch)` (0/1 unless two spikes share a step).
 
-    Example:
+    Examples:
         >>> from brainsim.fit import bin_spike_times
         >>> bin_spike_times([0.2, 0.5, float("inf")], n_steps=4, dt=0.25)
         Array([0., 1., 1., 0.], dtype=float32)
@@ -110,7 +110,7 @@ def spike_times(
     Returns:
         Sorted spike times (ms), a NumPy array.
 
-    Example:
+    Examples:
         >>> from brainsim.fit import spike_times
         >>> spike_times([0.0, 1.0, 0.0, 1.0], dt=0.5).tolist()
         [0.5, 1.5]

@@ -44,7 +44,7 @@ def van_rossum_loss(
     Returns:
         `mean_batch D²` (dimensionless).
 
-    Example:
+    Examples:
         >>> import jax.numpy as jnp
         >>> from brainsim.fit import van_rossum_loss
         >>> s = jnp.zeros(2000).at[100].set(1.0)                # a model spike at 10 ms
@@ -115,7 +115,7 @@ def spike_count_loss(
     Returns:
         The mean squared count error (spikes²).
 
-    Example:
+    Examples:
         >>> import jax.numpy as jnp
         >>> from brainsim.fit import spike_count_loss
         >>> s = jnp.zeros(100).at[jnp.array([10, 20, 30])].set(1.0)
@@ -155,7 +155,7 @@ def fi_loss(
     Returns:
         The mean squared rate error (Hz²).
 
-    Example:
+    Examples:
         >>> import jax.numpy as jnp
         >>> from brainsim.fit import fi_loss
         >>> s = jnp.zeros((1000, 2)).at[::100, 1].set(1.0)         # 0 and 10 spikes in 1 s

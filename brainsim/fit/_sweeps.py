@@ -66,7 +66,7 @@ class SweepData(eqx.Module):
         ValueError: for NaN, mismatched lengths or sweep counts, no voltage and no spikes, or
             `t_start` outside the sweep.
 
-    Example:
+    Examples:
         >>> import numpy as np
         >>> from brainsim.fit import SweepData
         >>> data = SweepData(np.full((400, 2), 100.0), np.full((400, 2), -65.0), dt=0.5,
@@ -183,7 +183,7 @@ class SweepData(eqx.Module):
             ValueError: when `dt` is not a multiple of the recording's interval or the window
                 is outside the sweep.
 
-        Example:
+        Examples:
             >>> from brainsim.datasets import load_idrest
             >>> from brainsim.fit import SweepData
             >>> data = SweepData.from_recording(load_idrest("B6"), [0, 2], dt=1.0,

@@ -74,7 +74,7 @@ def trace_mse(
         ValueError: on mismatched shapes, NaN in the data, negative weights, or when the mask
             leaves no sample (checked for concrete inputs).
 
-    Example:
+    Examples:
         >>> import jax.numpy as jnp
         >>> from brainsim.fit import trace_mse
         >>> v = jnp.array([-70.0, -68.0, -66.0, -64.0])

@@ -30,7 +30,7 @@ def victor_purpura(
     Returns:
         The distance (dimensionless, >= 0).
 
-    Example:
+    Examples:
         >>> from brainsim.fit import victor_purpura
         >>> victor_purpura([10.0, 20.0], [12.0], q=0.1)     # move 10 -> 12 (0.2), delete 20 (1)
         1.2

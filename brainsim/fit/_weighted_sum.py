@@ -22,7 +22,7 @@ class WeightedSum(eqx.Module):
     Attributes:
         terms: `((name, weight, loss), ...)`.
 
-    Example:
+    Examples:
         >>> from brainsim.fit import weighted_sum
         >>> total = weighted_sum(square=(2.0, lambda x: x**2), identity=(0.5, lambda x: x))
         >>> float(total(3.0)), total.parts(3.0)
@@ -63,7 +63,7 @@ def weighted_sum(**terms: tuple[float, Callable]) -> WeightedSum:
     Returns:
         A `WeightedSum` (callable; `.parts(...)` gives each unweighted term).
 
-    Example:
+    Examples:
         >>> import functools
         >>> import jax.numpy as jnp
         >>> from brainsim.fit import spike_count_loss, trace_mse, weighted_sum

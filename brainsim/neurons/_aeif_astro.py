@@ -28,7 +28,7 @@ class Instantaneous(eqx.Module):
     buffers give `aeif_cond_alpha_astro` (conductance jumps) and `astrocyte_lr_1994` (IP3
     jumps). Use with the outputs `AlphaSpikeInput` and `IP3Input`.
 
-    Example:
+    Examples:
         >>> import brainsim as bs
         >>> syn = bs.astro.Instantaneous()
         >>> state = syn.step(syn.init(2), 0.5, dt=0.1)
@@ -72,7 +72,7 @@ class AlphaSpikeInput(eqx.Module):
     its weight. Give a projection weights of one sign (the weights arriving at a neuron in a
     step are summed before the sign is read).
 
-    Example:
+    Examples:
         >>> import brainsim as bs, brainsim_ops as bo
         >>> proj = bs.Projection("I", "E", bo.one_to_one(4, -4.0), bs.astro.Instantaneous(),
         ...                      bs.astro.AlphaSpikeInput(), delay_steps=10)
@@ -178,7 +178,7 @@ class AEIFCondAlphaAstro(Neuron):
         spike_fn: surrogate of the spike threshold.
         detach_reset: no gradient through resets and the adaptation jump (static).
 
-    Example:
+    Examples:
         >>> import brainsim as bs
         >>> neuron = bs.astro.AEIFCondAlphaAstro.from_nest(tau_syn_ex=2.0, I_e=1000.0)
         >>> state, spikes = neuron.step(neuron.init(3), None, t=0.0, dt=0.1)

@@ -49,7 +49,7 @@ class ExpIF(Neuron):
         R: membrane resistance (GΩ = mV/pA, > 0).
         spike_fn, method, detach_reset: as for `LIF`.
 
-    Example:
+    Examples:
         >>> import brainsim as bs
         >>> neuron = bs.neurons.ExpIF(delta_T=2.0)
         >>> state, spikes = neuron.step(neuron.init(2), 300.0, t=0.0, dt=0.05)
@@ -136,7 +136,7 @@ class AdEx(Neuron):
         t_ref: refractory period (ms, >= 0); 0 in Naud et al.
         spike_fn, method, detach_reset: as for `LIF`.
 
-    Example:
+    Examples:
         >>> import brainsim as bs
         >>> adex = bs.neurons.AdEx.pattern("adapting", method="euler")
         >>> state = adex.init(1)

@@ -75,7 +75,7 @@ class GIF(Neuron):
         spike_fn: surrogate Heaviside for the backward pass.
         detach_reset: stop the gradient through the spike-triggered jumps.
 
-    Example:
+    Examples:
         >>> import jax, brainsim as bs
         >>> gif = bs.neurons.GIF(tau_stc=(10.0, 100.0), q_stc=(20.0, 5.0),
         ...                      tau_sfa=(20.0,), q_sfa=(8.0,))

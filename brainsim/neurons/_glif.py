@@ -107,7 +107,7 @@ class GLIF(Neuron):
 
     The defaults are NEST's: GLIF 5 of Allen cell 490626718 (whose other levels share them).
 
-    Example:
+    Examples:
         >>> import brainsim as bs
         >>> glif = bs.neurons.GLIF(level=5)
         >>> state = glif.init(2)

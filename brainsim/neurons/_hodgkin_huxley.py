@@ -107,7 +107,7 @@ class HH(_HHBase):
         v_init_sd: spread of the initial potential when `init` gets a key (mV, >= 0).
         spike_fn: surrogate for the backward pass.  method: integrator (`"exp_euler"` default).
 
-    Example:
+    Examples:
         >>> import brainsim as bs
         >>> hh = bs.neurons.HH()
         >>> state, spikes = hh.step(hh.init(1), 10.0, t=0.0, dt=0.01)   # 10 pA (= 10 µA/cm²)
@@ -173,7 +173,7 @@ class TraubHH(_HHBase):
         v_init_sd: spread of the initial potential when `init` gets a key (mV, >= 0).
         spike_fn: surrogate for the backward pass.  method: integrator (`"exp_euler"` default).
 
-    Example:
+    Examples:
         >>> import brainsim as bs
         >>> neuron = bs.neurons.TraubHH()
         >>> state, spikes = neuron.step(neuron.init(10), 500.0, t=0.0, dt=0.01)

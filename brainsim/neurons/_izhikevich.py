@@ -45,7 +45,7 @@ class Izhikevich(Neuron):
         spike_fn, detach_reset: as for `LIF`.
         method: `"euler"` (default), `"half_steps"` (see above), `"exp_euler"` or `"rk4"`.
 
-    Example:
+    Examples:
         >>> import brainsim as bs
         >>> neuron = bs.neurons.Izhikevich.regime("CH")
         >>> state, spikes = neuron.step(neuron.init(1), 10.0, t=0.0, dt=0.1)

@@ -100,7 +100,7 @@ class LIF(Neuron):
 
     Each parameter is a scalar or one value per neuron (shape `(n,)`).
 
-    Example:
+    Examples:
         >>> import brainsim as bs
         >>> lif = bs.neurons.LIF(tau_m=20.0, v_th=-50.0, t_ref=2.0)
         >>> state = lif.init(3)
@@ -168,7 +168,7 @@ class ALIF(LIF):
         tau_a: adaptation time constant (ms, > 0).
         beta: threshold increase per unit of `a` (mV, >= 0).
 
-    Example:
+    Examples:
         >>> import brainsim as bs
         >>> alif = bs.neurons.ALIF(tau_a=200.0, beta=2.0)
         >>> state = alif.init(4)

@@ -43,7 +43,7 @@ class PoissonSource(Neuron):
             `rate · dt / 1000` must not exceed 1.
         counts: emit Poisson counts per step instead of 0/1 spikes.
 
-    Example:
+    Examples:
         >>> import jax, brainsim as bs
         >>> source = bs.neurons.PoissonSource(rate=15.0)
         >>> state = source.init(1000, key=jax.random.key(0))
@@ -140,7 +140,7 @@ class SpikeTimes(Neuron):
         times: spike times (ms), shape `(k,)`.
         indices: neuron index of each spike (int), shape `(k,)`.
 
-    Example:
+    Examples:
         >>> import brainsim as bs
         >>> source = bs.neurons.SpikeTimes(times=[1.0, 5.0, 5.0], indices=[0, 0, 2])
         >>> state, spikes = source.step(source.init(3), t=1.0, dt=0.1)   # neuron 0 fires

@@ -124,7 +124,7 @@ def to_nir(model, *, dt: float | None = None, time_unit: float = 1e3):
         dt: the time step (ms) the model runs at; needed for a `Network`.
         time_unit: length in ms of the graph's unit of time (default 1000: seconds).
 
-    Example:
+    Examples:
         >>> import jax, nir
         >>> import brainsim as bs
         >>> layer = bs.train.SpikingDense(3, 2, bs.neurons.LIF(t_ref=0.0), key=jax.random.key(0))

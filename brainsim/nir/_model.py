@@ -70,7 +70,7 @@ class NIRModel(eqx.Module):
             (`(C, H, W)` around convolutions); values still flow as flat vectors, and `to_nir`
             writes these shapes back. Nodes not named are vectors.
 
-    Example:
+    Examples:
         >>> import numpy as np, nir
         >>> import brainsim as bs
         >>> graph = nir.NIRGraph.from_list(
@@ -443,7 +443,7 @@ def from_nir(
     Returns:
         A `NIRModel`.
 
-    Example:
+    Examples:
         >>> import numpy as np, nir
         >>> import brainsim as bs
         >>> graph = nir.NIRGraph.from_list(nir.Linear(weight=np.eye(2, dtype=np.float32)),

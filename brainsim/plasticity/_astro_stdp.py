@@ -115,7 +115,7 @@ class AstroSTDP(eqx.Module):
         anneal: per-ms factor of `g` and `A` (dimensionless, in (0, 1]; 1 = none).
         astrocyte: `False` for the no-astrocyte ablation (static).
 
-    Example:
+    Examples:
         >>> import jax.numpy as jnp, brainsim_ops as bo
         >>> from brainsim.plasticity import AstroSTDP
         >>> conn = bo.Dense(jnp.full((1, 1), 1.0))
@@ -186,7 +186,7 @@ class AstroSTDP(eqx.Module):
             w_max: the largest weight magnitude (units of the weight, > 0).
             overrides: replace any field (`w_A=...`, `astrocyte=False`, `anneal=0.99`).
 
-        Example:
+        Examples:
             >>> import numpy as np
             >>> from brainsim.plasticity import AstroSTDP
             >>> rule = AstroSTDP.ivanov2021(np.array([False, True, False]),
@@ -212,7 +212,7 @@ class AstroSTDP(eqx.Module):
     def astrocyte_input(liquid_spikes, input_spikes) -> Float[Array, ""]:
         """The modulator of a step: liquid spike count minus input spike count (spikes).
 
-        Example:
+        Examples:
             >>> import jax.numpy as jnp
             >>> float(AstroSTDP.astrocyte_input(jnp.array([1, 1, 0]), jnp.array([1, 0])))
             1.0

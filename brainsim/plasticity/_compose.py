@@ -22,7 +22,7 @@ class Chain(eqx.Module):
     Attributes:
         rules: the rules, in order (each with `init(conn)` and `update(...)`).
 
-    Example:
+    Examples:
         >>> import jax.numpy as jnp, brainsim_ops as bo
         >>> from brainsim.plasticity import STDP, chain, clip
         >>> rule = chain(STDP(A_plus=0.5, w_min=-jnp.inf), clip(0.0, 1.0))
@@ -58,7 +58,7 @@ class Chain(eqx.Module):
 def chain(*rules) -> Chain:
     """Compose plasticity rules: `chain(a, b)` applies `a`, then `b`, to the weights.
 
-    Example:
+    Examples:
         >>> from brainsim.plasticity import STDP, chain, clip
         >>> rule = chain(STDP(), clip(0.0, 1.0))
     """

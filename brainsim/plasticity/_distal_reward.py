@@ -57,7 +57,7 @@ class DistalReward(eqx.Module):
         tau_d: dopamine time constant (ms, > 0).
         max_pending: how many rewards may wait at once (static int, >= 1).
 
-    Example:
+    Examples:
         >>> import jax, jax.numpy as jnp
         >>> from brainsim.plasticity import DistalReward
         >>> reward = DistalReward(delay_min=5.0, delay_max=5.0, tonic=0.0)

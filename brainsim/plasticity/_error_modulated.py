@@ -49,7 +49,7 @@ class ErrorModulated(eqx.Module):
         tau: time constant of the presynaptic trace (ms, > 0).
         w_min, w_max: weight bounds (units of the weight; default unbounded).
 
-    Example:
+    Examples:
         >>> import jax.numpy as jnp, brainsim_ops as bo
         >>> from brainsim.plasticity import ErrorModulated
         >>> conn = bo.Dense(jnp.zeros((3, 2)))

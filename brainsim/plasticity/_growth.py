@@ -43,7 +43,7 @@ class GaussianGrowth(GrowthCurve):
             NEST; < eps).
         eps: target calcium (> eta).
 
-    Example:
+    Examples:
         >>> import jax.numpy as jnp
         >>> from brainsim.plasticity import GaussianGrowth
         >>> curve = GaussianGrowth(nu=1e-4, eta=0.0, eps=0.05)
@@ -76,7 +76,7 @@ class LinearGrowth(GrowthCurve):
         nu: growth rate at zero calcium (elements/ms, >= 0).
         eps: target calcium (> 0).
 
-    Example:
+    Examples:
         >>> from brainsim.plasticity import LinearGrowth
         >>> curve = LinearGrowth(nu=1e-4, eps=0.05)
 
@@ -103,7 +103,7 @@ class SigmoidGrowth(GrowthCurve):
         eps: target calcium.
         psi: width of the transition (calcium, > 0).
 
-    Example:
+    Examples:
         >>> from brainsim.plasticity import SigmoidGrowth
         >>> curve = SigmoidGrowth(nu=1e-4, eps=0.05, psi=0.01)
     """

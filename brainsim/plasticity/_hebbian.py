@@ -30,7 +30,7 @@ class Oja(eqx.Module):
     Attributes:
         learning_rate: `η` (1 / (input unit)², > 0).
 
-    Example:
+    Examples:
         >>> import jax, jax.numpy as jnp
         >>> from brainsim.plasticity import Oja
         >>> xs = jax.random.normal(jax.random.key(0), (5000, 2)) * jnp.array([3.0, 0.5])
@@ -73,7 +73,7 @@ class Subspace(eqx.Module):
     Attributes:
         learning_rate: `η` (1 / (input unit)², > 0).
 
-    Example:
+    Examples:
         >>> import jax, jax.numpy as jnp
         >>> from brainsim.plasticity import Subspace
         >>> xs = jax.random.normal(jax.random.key(0), (4000, 3)) * jnp.array([3.0, 2.0, 0.3])

@@ -55,7 +55,7 @@ class SynapticScaling(eqx.Module):
         tau_scaling: time constant of scaling at a relative rate error of 1 (ms, > 0).
         polarity: `"excitatory"` (`+`) or `"inhibitory"` (`-`).
 
-    Example:
+    Examples:
         >>> import jax.numpy as jnp, brainsim_ops as bo
         >>> from brainsim.plasticity import SynapticScaling
         >>> conn = bo.Dense(jnp.full((2, 1), 0.5))
@@ -116,7 +116,7 @@ class WeightNormalization(eqx.Module):
         total: the sum of the incoming weights of each postsynaptic neuron (units of the
             weight, > 0; scalar or one per postsynaptic neuron).
 
-    Example:
+    Examples:
         >>> import jax.numpy as jnp, brainsim_ops as bo
         >>> from brainsim.plasticity import WeightNormalization
         >>> conn = bo.Dense(jnp.array([[1.0, 2.0], [3.0, 2.0]]))

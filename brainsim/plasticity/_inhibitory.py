@@ -38,7 +38,7 @@ class InhibitorySTDP(eqx.Module):
         tau: time constant of both traces (ms, > 0).
         w_min, w_max: weight bounds (units of the weight; inhibitory conductances are >= 0).
 
-    Example:
+    Examples:
         >>> import jax.numpy as jnp, brainsim_ops as bo
         >>> from brainsim.plasticity import InhibitorySTDP
         >>> conn = bo.Dense(jnp.full((1, 1), 1.0))

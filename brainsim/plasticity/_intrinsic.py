@@ -55,7 +55,7 @@ class AdaptiveThreshold(eqx.Module):
         theta_max: bound on `|theta|` (mV, > 0; default: none), a guard for silent neurons.
         threshold: the name of the wrapped model's threshold field (default `"v_th"`).
 
-    Example:
+    Examples:
         >>> import jax.numpy as jnp, brainsim as bs
         >>> from brainsim.plasticity import AdaptiveThreshold
         >>> neuron = AdaptiveThreshold(bs.neurons.LIF(), target_rate=5.0, eta=0.5)

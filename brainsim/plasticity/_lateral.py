@@ -53,7 +53,7 @@ def signed_rate_code(
         steps: `T_s`, number of steps in the burst (int > 0).
         full_scale: `S`, the response read out from a spike at every step (> 0).
 
-    Example:
+    Examples:
         >>> import jax.numpy as jnp
         >>> from brainsim.plasticity import signed_rate_code
         >>> signed_rate_code(jnp.array([0.2, 0.8, -3.0, 50.0]), steps=4, full_scale=2.0)
@@ -127,7 +127,7 @@ class LateralSubspace(eqx.Module):
             after them; with a window only those rows' steps are computed, which saves most of
             the work once many rows are frozen (linear lateral neurons).
 
-    Example:
+    Examples:
         >>> import jax, jax.numpy as jnp
         >>> from brainsim.plasticity import LateralSubspace
         >>> x = jax.random.normal(jax.random.key(0), (256, 6)) * jnp.array([3, 2, 1, .1, .1, .1])

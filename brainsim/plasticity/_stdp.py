@@ -74,7 +74,7 @@ class STDP(eqx.Module):
         pairing: `"all_to_all"` or `"nearest"`.
         weight_dependence: `"additive"`, `"multiplicative"` or `"soft"`.
 
-    Example:
+    Examples:
         >>> import jax.numpy as jnp, brainsim_ops as bo
         >>> from brainsim.plasticity import STDP
         >>> conn = bo.Dense(jnp.full((1, 1), 0.5))

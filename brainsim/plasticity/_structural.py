@@ -154,7 +154,7 @@ class StructuralPlasticity(eqx.Module):
             without the per-step cost of the conditional (XLA copies the slot arrays through
             it at every step: about 75 µs per step for 64 000 slots on one core).
 
-    Example:
+    Examples:
         >>> import jax, brainsim as bs, brainsim_ops as bo
         >>> from brainsim.plasticity import GaussianGrowth, StructuralPlasticity
         >>> grow = GaussianGrowth(nu=1e-3, eta=0.0, eps=0.05)

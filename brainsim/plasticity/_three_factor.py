@@ -73,7 +73,7 @@ class EligibilitySTDP(eqx.Module):
         w_min, w_max: weight bounds (units of the weight).
         pairing: `"all_to_all"` or `"nearest"`.
 
-    Example:
+    Examples:
         >>> import jax.numpy as jnp, brainsim_ops as bo
         >>> from brainsim.plasticity import EligibilitySTDP
         >>> conn = bo.Dense(jnp.ones((1, 1)))

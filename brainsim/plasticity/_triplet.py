@@ -68,7 +68,7 @@ class TripletSTDP(eqx.Module):
         w_min, w_max: hard weight bounds (units of the weight; `w_max = inf`: none).
         pairing: `"all_to_all"` (the published minimal model) or `"nearest"`.
 
-    Example:
+    Examples:
         >>> import jax.numpy as jnp, brainsim_ops as bo
         >>> from brainsim.plasticity import TripletSTDP
         >>> conn = bo.Dense(jnp.full((1, 1), 0.5))

@@ -29,7 +29,7 @@ class RateToSpikes(eqx.Module):
         scale: rate per unit of output (Hz per unit of `X`); differentiable.
         offset: rate at `X = 0` (Hz).
 
-    Example:
+    Examples:
         >>> import jax, brainsim as bs
         >>> net = bs.Network(
         ...     {"R": (bs.rate.InputNoiseRate(mu=2.0), 50), "P": (bs.neurons.PoissonSource(), 50)},
@@ -89,7 +89,7 @@ def spike_to_rate(pre: str, post: str, n: int, *, tau: float = 20.0, weight=1.0,
             `1000 / tau`).
         name: name of the projection (default `"pre->post"`).
 
-    Example:
+    Examples:
         >>> import jax, brainsim as bs
         >>> proj = bs.rate.spike_to_rate("P", "R", 10, tau=50.0)
     """

@@ -52,7 +52,7 @@ class RateCoupling(eqx.Module):
         dt: the run's time step (ms), needed with `delay`.
         gain: optional nonlinearity `ψ` applied to each presynaptic output before weighting.
 
-    Example:
+    Examples:
         >>> import jax, brainsim as bs
         >>> unit = bs.rate.InputNoiseRate(tau=10.0, mu=1.0, history=20)
         >>> net = bs.Network({"A": (unit, 2), "B": (unit, 2)},

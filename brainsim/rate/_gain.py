@@ -23,7 +23,7 @@ class Linear(Gain):
     Attributes:
         g: gain (dimensionless, finite).
 
-    Example:
+    Examples:
         >>> from brainsim.rate import Linear
         >>> float(Linear(g=2.0)(1.5))
         3.0
@@ -46,7 +46,7 @@ class ThresholdLinear(Gain):
         theta: threshold (same unit as `h`).
         alpha: saturation (> 0; default `inf`, no saturation).
 
-    Example:
+    Examples:
         >>> from brainsim.rate import ThresholdLinear
         >>> [float(x) for x in ThresholdLinear(g=2.0, theta=1.0, alpha=3.0)([0.0, 2.0, 9.0])]
         [0.0, 2.0, 3.0]
@@ -74,7 +74,7 @@ class Tanh(Gain):
         g: gain (> 0).
         theta: threshold (same unit as `h`).
 
-    Example:
+    Examples:
         >>> from brainsim.rate import Tanh
         >>> float(Tanh(g=1.0, theta=0.0)(0.0))
         0.0
@@ -99,7 +99,7 @@ class Sigmoid(Gain):
         beta: slope (> 0).
         theta: half-activation point (same unit as `h`).
 
-    Example:
+    Examples:
         >>> from brainsim.rate import Sigmoid
         >>> float(Sigmoid(g=2.0, beta=1.0, theta=1.0)(1.0))
         1.0

@@ -68,7 +68,7 @@ class JansenRit(RatePopulation):
         p_low, p_high: range of the external input rate (Hz, 0 <= p_low <= p_high); needs a
             key in `init` when `p_low < p_high`.
 
-    Example:
+    Examples:
         >>> import jax, brainsim as bs
         >>> jr = bs.rate.JansenRit()
         >>> state, eeg = jr.step(jr.init(4, key=jax.random.key(0)), None, t=0.0, dt=0.1)

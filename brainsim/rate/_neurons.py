@@ -89,7 +89,7 @@ class InputNoiseRate(RatePopulation):
         rectify_rate: the lower bound (>= 0).
         history: steps of output kept for delayed couplings.
 
-    Example:
+    Examples:
         >>> import jax, brainsim as bs
         >>> model = bs.rate.InputNoiseRate(tau=10.0, mu=1.0, sigma=0.5,
         ...                                gain=bs.rate.Tanh(g=1.0))
@@ -163,7 +163,7 @@ class OutputNoiseRate(RatePopulation):
         linear_summation: apply `φ` to the summed input (True) or leave it to the couplings.
         history: steps of output kept for delayed couplings.
 
-    Example:
+    Examples:
         >>> import jax, brainsim as bs
         >>> model = bs.rate.OutputNoiseRate(tau=10.0, mu=1.0, sigma=0.1,
         ...                                 gain=bs.rate.ThresholdLinear(g=2.0))

@@ -59,7 +59,7 @@ class WilsonCowan(RatePopulation):
         r_E, r_I: refractory periods (in units of `τ`, >= 0).
         P, Q: constant external inputs to E and I.
 
-    Example:
+    Examples:
         >>> import brainsim as bs
         >>> wc = bs.rate.WilsonCowan()
         >>> state, E = wc.step(wc.init(3), None, t=0.0, dt=0.1)

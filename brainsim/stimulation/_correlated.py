@@ -28,7 +28,7 @@ class MIP(Neuron):
         rate: rate of the mother train (Hz, >= 0).
         copy_probability: probability that a neuron copies a mother spike (in [0, 1]).
 
-    Example:
+    Examples:
         >>> import jax, brainsim as bs
         >>> source = bs.stimulation.MIP(rate=100.0, copy_probability=0.1)   # 10 Hz, c = 0.1
         >>> state, spikes = source.step(source.init(50, key=jax.random.key(0)), t=0.0, dt=0.1)
@@ -97,7 +97,7 @@ class PulsePacket(Neuron):
         activity: spikes per pulse and neuron (int, >= 0).
         sdev: standard deviation of the spike times around the centre (ms, >= 0).
 
-    Example:
+    Examples:
         >>> import jax, brainsim as bs
         >>> source = bs.stimulation.PulsePacket(times=[20.0, 60.0], activity=1, sdev=2.0)
         >>> result = bs.run(source, source.init(100, key=jax.random.key(0)), duration=80.0,

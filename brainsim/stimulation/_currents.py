@@ -110,7 +110,7 @@ class DC(CurrentGenerator):
         start: switch-on time (ms).
         stop: switch-off time (ms, > start; default never).
 
-    Example:
+    Examples:
         >>> import brainsim as bs
         >>> lif = bs.neurons.LIF(tau_m=10.0)
         >>> step = bs.stimulation.DC(amplitude=300.0, start=20.0, stop=70.0)
@@ -152,7 +152,7 @@ class Waveform(CurrentGenerator):
             differentiable.
         interpolation: `"previous"` or `"linear"`.
 
-    Example:
+    Examples:
         >>> import brainsim as bs
         >>> ramp = bs.stimulation.Waveform([10.0, 60.0, 60.1], [0.0, 400.0, 0.0],
         ...                                interpolation="linear")
@@ -227,7 +227,7 @@ class Sinusoid(CurrentGenerator):
         start: switch-on time (ms).
         stop: switch-off time (ms; default never).
 
-    Example:
+    Examples:
         >>> import brainsim as bs
         >>> ac = bs.stimulation.Sinusoid(amplitude=50.0, frequency=10.0, phase=90.0)
         >>> float(ac(0.0))
@@ -268,7 +268,7 @@ class PulseTrain(CurrentGenerator):
         start: onset of the first pulse (ms).
         stop: end of the train (ms; default never).
 
-    Example:
+    Examples:
         >>> import brainsim as bs
         >>> pulses = bs.stimulation.PulseTrain(amplitude=500.0, width=2.0, period=50.0)
         >>> float(pulses(1.0)), float(pulses(3.0)), float(pulses(51.0))

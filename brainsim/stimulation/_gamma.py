@@ -45,7 +45,7 @@ class GammaProcess(Neuron):
         rate: firing rate (Hz, >= 0), a scalar or one per neuron.
         shape: order `k` of the gamma distribution (int, >= 1).
 
-    Example:
+    Examples:
         >>> import jax, brainsim as bs
         >>> source = bs.stimulation.GammaProcess(rate=20.0, shape=4)
         >>> result = bs.run(source, source.init(100, key=jax.random.key(0)), duration=500.0,

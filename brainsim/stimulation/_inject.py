@@ -20,7 +20,7 @@ class Inject(eqx.Module):
         source: name of the current-source population.
         target: name of the population that receives the current.
 
-    Example:
+    Examples:
         >>> import jax, brainsim as bs
         >>> lif = bs.neurons.LIF(tau_m=10.0)
         >>> net = bs.Network(

@@ -54,7 +54,7 @@ class GaussianNoise(CurrentSource):
         interval: time between draws (ms, a whole multiple of the run's `dt`); default: a new
             draw every step.
 
-    Example:
+    Examples:
         >>> import jax, brainsim as bs
         >>> noise = bs.stimulation.GaussianNoise(mean=100.0, std=50.0, interval=1.0)
         >>> state = noise.init(1000, key=jax.random.key(0))
@@ -140,7 +140,7 @@ class OUNoise(CurrentSource):
             differentiable.
         tau: correlation time (ms, > 0), a scalar or one per output; differentiable.
 
-    Example:
+    Examples:
         >>> import jax, brainsim as bs
         >>> noise = bs.stimulation.OUNoise(mean=0.0, std=100.0, tau=5.0)
         >>> result = bs.run(noise, noise.init(100, key=jax.random.key(0)), duration=50.0,

@@ -49,7 +49,7 @@ class InhomogeneousPoisson(Neuron):
         rates: rates (Hz, >= 0) at `times`, shape `(k,)` or `(k, n)`; differentiable.
         interpolation: `"previous"` or `"linear"` between `times`.
 
-    Example:
+    Examples:
         >>> import jax, brainsim as bs
         >>> source = bs.stimulation.InhomogeneousPoisson(times=[0.0, 100.0], rates=[5.0, 40.0])
         >>> result = bs.run(source, source.init(500, key=jax.random.key(0)), duration=200.0,
@@ -99,7 +99,7 @@ class SinusoidalPoisson(Neuron):
         phase: phase at t = 0 (degrees).
         individual: independent trains per neuron (True) or one shared train (False).
 
-    Example:
+    Examples:
         >>> import jax, brainsim as bs
         >>> source = bs.stimulation.SinusoidalPoisson(rate=20.0, amplitude=15.0, frequency=5.0)
         >>> state, spikes = source.step(source.init(100, key=jax.random.key(0)), t=0.0, dt=0.1)

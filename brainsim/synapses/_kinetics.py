@@ -33,7 +33,7 @@ class Exponential(eqx.Module):
     Attributes:
         tau: decay time constant (ms, > 0).
 
-    Example:
+    Examples:
         >>> from brainsim.synapses import Exponential
         >>> syn = Exponential(tau=5.0)
         >>> state = syn.step(syn.init(3), 0.6, dt=0.1)   # 0.6 nS arrive at each neuron
@@ -74,7 +74,7 @@ class Alpha(eqx.Module):
     Attributes:
         tau: time to peak and decay constant (ms, > 0).
 
-    Example:
+    Examples:
         >>> from brainsim.synapses import Alpha
         >>> syn = Alpha(tau=2.0)
         >>> state = syn.step(syn.init(1), 1.0, dt=0.1)
@@ -116,7 +116,7 @@ class DualExponential(eqx.Module):
         tau_rise: rise time constant (ms, > 0, below `tau_decay`).
         tau_decay: decay time constant (ms).
 
-    Example:
+    Examples:
         >>> from brainsim.synapses import DualExponential
         >>> syn = DualExponential(tau_rise=0.5, tau_decay=5.0)
         >>> state = syn.step(syn.init(2), 1.0, dt=0.1)

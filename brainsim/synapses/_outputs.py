@@ -16,7 +16,7 @@ class Conductance(eqx.Module):
     Attributes:
         E: reversal potential (mV).
 
-    Example:
+    Examples:
         >>> from brainsim.synapses import Conductance
         >>> Conductance(E=0.0).drive(g=2.0, v=-60.0).current(-60.0)
         Array(120., dtype=float32, weak_type=True)
@@ -35,7 +35,7 @@ class Conductance(eqx.Module):
 class Current(eqx.Module):
     """Current-based output: the synaptic variable is a current (pA) added to the neuron.
 
-    Example:
+    Examples:
         >>> from brainsim.synapses import Current
         >>> Current().drive(g=50.0, v=-60.0).current(-60.0)
         50.0
@@ -56,7 +56,7 @@ class NMDA(eqx.Module):
         E: reversal potential (mV), default 0.
         mg: extracellular magnesium concentration (mM, >= 0), default 1.
 
-    Example:
+    Examples:
         >>> from brainsim.synapses import NMDA
         >>> round(float(NMDA().block(-60.0)), 4)
         0.0796

@@ -31,7 +31,7 @@ class TsodyksMarkram(eqx.Module):
         tau_d: recovery time constant of resources (ms, > 0).
         tau_f: facilitation time constant (ms, > 0).
 
-    Example:
+    Examples:
         >>> import jax.numpy as jnp
         >>> from brainsim.synapses import TsodyksMarkram
         >>> stp = TsodyksMarkram.depressing()

@@ -64,7 +64,7 @@ class BernoulliRelease(eqx.Module):
             keys equals a loop), or `"rbg"` / `"unsafe_rbg"` (XLA's bit generator: far
             faster on CPU, but `vmap` over keys no longer equals a loop).
 
-    Example:
+    Examples:
         >>> import jax, jax.numpy as jnp, brainsim_ops as bo
         >>> from brainsim.synapses import BernoulliRelease
         >>> conn = bo.all_to_all(1, 10_000, weight=2.0)
@@ -157,7 +157,7 @@ class QuantalRelease(eqx.Module):
             keys equals a loop), or `"rbg"` / `"unsafe_rbg"` (XLA's bit generator: far
             faster on CPU, but `vmap` over keys no longer equals a loop).
 
-    Example:
+    Examples:
         >>> import jax, jax.numpy as jnp, brainsim_ops as bo
         >>> from brainsim.synapses import QuantalRelease
         >>> conn = bo.all_to_all(1, 10_000, weight=1.0)

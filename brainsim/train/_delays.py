@@ -57,7 +57,7 @@ def tap_weights(
     Returns:
         Tap weights of shape `(n_taps, *delay.shape)`, summing to 1 over the first axis.
 
-    Example:
+    Examples:
         >>> import jax.numpy as jnp
         >>> from brainsim.train import tap_weights
         >>> tap_weights(jnp.array(2.0), 0.0, 4)
@@ -86,7 +86,7 @@ def sigma_schedule(
         sigma_start: initial width (steps), typically `D / 2`.
         sigma_end: final width (steps), typically 0.5.
 
-    Example:
+    Examples:
         >>> from brainsim.train import sigma_schedule
         >>> [round(float(sigma_schedule(s, 10, 8.0)), 3) for s in (0, 5, 10, 20)]
         [8.0, 4.25, 0.5, 0.5]
@@ -134,7 +134,7 @@ class DCLSDense(eqx.Module):
         sigma: initial Gaussian width (steps, >= 0); default `D / 2`.
         kinetics: synaptic kinetics the delayed input is added to (`None`: instantaneous).
 
-    Example:
+    Examples:
         >>> import jax, jax.numpy as jnp
         >>> import brainsim as bs
         >>> layer = bs.train.DCLSDense(3, 2, bs.neurons.LIF(), n_taps=5, key=jax.random.key(0))

@@ -54,7 +54,7 @@ class EpropLIF(Neuron):
     `LIFState` (`v` in mV, `refractory_left` in ms). The defaults of `tau_m`, `E_L`, `V_th`,
     `t_ref` and `R` (`tau_m / C_m` with `C_m = 250` pF) are NEST's `eprop_iaf`.
 
-    Example:
+    Examples:
         >>> import brainsim as bs
         >>> neuron = bs.train.EpropLIF(tau_m=30.0, E_L=0.0, V_th=0.03, t_ref=0.0)
         >>> state, z = neuron.step(neuron.init(2), 2.0, t=0.0, dt=1.0)   # 2 pA
@@ -135,7 +135,7 @@ class RecurrentSNN(eqx.Module):
         neuron: the recurrent neurons (`LIF`, `ALIF`, any elementwise model).
         readout: the readout (`LeakyReadout` with a scalar `tau_m`).
 
-    Example:
+    Examples:
         >>> import jax, brainsim as bs
         >>> net = bs.train.RecurrentSNN.create(3, 10, 1, key=jax.random.key(0))
         >>> state = net.init()
@@ -332,7 +332,7 @@ def eprop_value_and_grad(
         `equinox.filter(net, equinox.is_inexact_array)` with the weight gradients filled in and
         zeros for the neuron and readout parameters.
 
-    Example:
+    Examples:
         >>> import jax, jax.numpy as jnp, brainsim as bs
         >>> net = bs.train.RecurrentSNN.create(2, 8, 1, key=jax.random.key(0))
         >>> x = (jax.random.uniform(jax.random.key(1), (50, 2)) < 0.2).astype(float)

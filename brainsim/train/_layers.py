@@ -34,7 +34,7 @@ class SpikingDense(eqx.Module):
         key: key for the initial weights, `W ~ N(0, weight_scale² / n_in)`.
         weight_scale: input current (pA) when all inputs spike with unit-variance weights.
 
-    Example:
+    Examples:
         >>> import jax, jax.numpy as jnp
         >>> import brainsim as bs
         >>> layer = bs.train.SpikingDense(3, 2, bs.neurons.LIF(), key=jax.random.key(0))
@@ -103,7 +103,7 @@ class Sequential(eqx.Module):
         layers: layers with `init(key)` and `step(state, inputs, *, t, dt)`, e.g.
             `SpikingDense`; consecutive `n_out` / `n_in` must agree.
 
-    Example:
+    Examples:
         >>> import jax, jax.numpy as jnp
         >>> import brainsim as bs
         >>> k1, k2 = jax.random.split(jax.random.key(0))

@@ -36,7 +36,7 @@ def max_over_time_cross_entropy(
     Returns:
         The mean cross-entropy (nats).
 
-    Example:
+    Examples:
         >>> import jax.numpy as jnp
         >>> from brainsim.train import max_over_time_cross_entropy
         >>> y = jnp.array([[0.0, 1.0], [2.0, 0.0]])        # T = 2 steps, 2 classes
@@ -64,7 +64,7 @@ def sum_over_time_cross_entropy(
     Returns:
         The mean cross-entropy (nats).
 
-    Example:
+    Examples:
         >>> import jax.numpy as jnp
         >>> from brainsim.train import sum_over_time_cross_entropy
         >>> spikes = jnp.array([[1.0, 0.0], [1.0, 1.0]])
@@ -91,7 +91,7 @@ def spike_count_loss(
     Returns:
         The mean squared count error.
 
-    Example:
+    Examples:
         >>> import jax.numpy as jnp
         >>> from brainsim.train import spike_count_loss
         >>> float(spike_count_loss(jnp.ones((3, 2)), jnp.array([3.0, 1.0])))
@@ -126,7 +126,7 @@ def van_rossum_loss(
     Returns:
         `mean_{batch, n} D²` (dimensionless).
 
-    Example:
+    Examples:
         >>> import jax.numpy as jnp
         >>> from brainsim.train import van_rossum_loss
         >>> s = jnp.zeros((2000, 1)).at[10, 0].set(1.0)
@@ -170,7 +170,7 @@ def rate_regularizer(
     Returns:
         The mean squared excess rate (Hz²).
 
-    Example:
+    Examples:
         >>> import jax.numpy as jnp
         >>> from brainsim.train import rate_regularizer
         >>> spikes = jnp.zeros((1000, 2)).at[::10, 0].set(1.0)   # 100 Hz and 0 Hz at dt=1 ms

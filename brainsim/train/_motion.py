@@ -46,7 +46,7 @@ def moving_dots(
         `(events, labels)`: 0/1 events `(n_samples, n_steps, 1, size, size)` and directions
         `(n_samples,)`, balanced (`k mod 4`).
 
-    Example:
+    Examples:
         >>> import jax
         >>> from brainsim.train import moving_dots
         >>> events, labels = moving_dots(jax.random.key(0), 4, size=8, n_steps=5, noise_prob=0.0)
@@ -102,7 +102,7 @@ class DelayTapLogistic(eqx.Module):
         radius: half-width of the receptive field (pixels, >= 0).
         key: key for the initial kernel, `K ~ N(0, 1 / (n_channels D (2 radius + 1)²))`.
 
-    Example:
+    Examples:
         >>> import jax, jax.numpy as jnp
         >>> from brainsim.train import DelayTapLogistic
         >>> layer = DelayTapLogistic(4, 1, n_taps=3, radius=1, key=jax.random.key(0))

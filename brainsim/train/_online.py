@@ -84,7 +84,7 @@ def online_value_and_grad(
         none) as a fourth element when `lateral` is given: `grads` has the structure of
         `equinox.filter(model, equinox.is_inexact_array)`, like `equinox.filter_grad`.
 
-    Example:
+    Examples:
         >>> import jax, jax.numpy as jnp
         >>> import brainsim as bs
         >>> k1, k2 = jax.random.split(jax.random.key(0))

@@ -30,7 +30,7 @@ class Positive(eqx.Module):
             every entry > `minimum`.
         minimum: lower bound (same unit), a Python float.
 
-    Example:
+    Examples:
         >>> import equinox as eqx, jax.numpy as jnp
         >>> import brainsim as bs
         >>> lif = bs.neurons.LIF(tau_m=20.0)
@@ -68,7 +68,7 @@ def _is_positive(node) -> bool:
 def unwrap(tree):
     """Replace every `Positive` in `tree` (a model, a pytree) by its `value`.
 
-    Example:
+    Examples:
         >>> import brainsim as bs
         >>> bs.train.unwrap({"tau": bs.train.Positive(5.0, minimum=1.0)})["tau"]
         Array(5., dtype=float32)

@@ -34,7 +34,7 @@ def project_updates(updates, bases: Sequence[Float[Array, "k n_in"] | None]):
     Returns:
         `updates` with every protected layer's `weight` projected; all else unchanged.
 
-    Example:
+    Examples:
         >>> import jax, jax.numpy as jnp
         >>> import brainsim as bs
         >>> net = bs.train.Sequential(
@@ -102,7 +102,7 @@ def orthogonal_projection(
         An `optax.GradientTransformationExtraArgs`: `init(params)`,
         `update(updates, state, params=None, *, bases=None)`.
 
-    Example:
+    Examples:
         >>> import equinox as eqx, jax, jax.numpy as jnp, optax
         >>> import brainsim as bs
         >>> net = bs.train.Sequential(
@@ -163,7 +163,7 @@ def orthogonal_current(
         weight: `(n_in, n_out)` (pA per unit of `x`).
         basis: protected input directions, orthonormal rows `(k, n_in)`.
 
-    Example:
+    Examples:
         >>> import jax, jax.numpy as jnp
         >>> from brainsim.train import orthogonal_current
         >>> x, W, B = jnp.array([2.0, 1.0]), jnp.ones((2, 1)), jnp.array([[1.0, 0.0]])

@@ -71,7 +71,7 @@ def rate_value_and_grad(
         `equinox.filter(model, equinox.is_inexact_array)`; `rates` is the tuple of measured
         layer rates, `(*batch, n_l)` each.
 
-    Example:
+    Examples:
         >>> import jax, jax.numpy as jnp
         >>> import brainsim as bs
         >>> k1, k2 = jax.random.split(jax.random.key(0))

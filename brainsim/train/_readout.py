@@ -36,7 +36,7 @@ class LeakyReadout(eqx.Module):
         tau_m: membrane time constant (ms, > 0), scalar or one per output.
         R: resistance (GΩ = mV/pA, > 0): `R · 1 pA` is a drive in mV.
 
-    Example:
+    Examples:
         >>> import brainsim as bs
         >>> readout = bs.train.LeakyReadout(tau_m=20.0, R=0.1)
         >>> state, v = readout.step(readout.init(2), 100.0, t=0.0, dt=1.0)

@@ -57,7 +57,7 @@ def relative_timing_task(
         `(inputs, labels)`: spikes `(n_samples, n_steps, n_channels)` (0/1 floats) and integer
         labels `(n_samples,)`, balanced (sample `k` has label `k mod n_classes`).
 
-    Example:
+    Examples:
         >>> import jax
         >>> from brainsim.train import relative_timing_task
         >>> x, y = relative_timing_task(jax.random.key(1), 8, task_key=jax.random.key(0))
@@ -123,7 +123,7 @@ def two_timescale_task(
         `(inputs, labels)`: spikes `(n_samples, n_steps, 4 n_channels)` and labels in
         `{0, 1, 2, 3}`, balanced (`k mod 4`).
 
-    Example:
+    Examples:
         >>> import jax
         >>> from brainsim.train import two_timescale_task
         >>> x, y = two_timescale_task(jax.random.key(0), 8)

@@ -8,7 +8,7 @@ distance too. Layers come from :func:`grid`, :func:`random` or :func:`free`, in 
 dimensions, optionally periodic. The build is reproducible from a ``jax.random`` key and never
 materialises an ``n_pre x n_post`` array.
 
-Example:
+Examples:
     >>> import jax
     >>> from brainsim_ops import spatial
     >>> layer = spatial.grid((40, 40), extent=(1.0, 1.0), periodic=True)

@@ -182,7 +182,7 @@ def connect(key, pre, post, rule, *, mask=None, allow_autapses: bool = True,
     Returns:
         A :class:`SpatialConnection` ``(conn, distance, delay)``.
 
-    Example:
+    Examples:
         >>> layer = grid((20, 20), extent=(1.0, 1.0), periodic=True)
         >>> c = connect(jax.random.key(0), layer, layer,
         ...             PairwiseBernoulli(Gaussian(sigma=0.1, amplitude=0.5)),

@@ -22,7 +22,7 @@ def delay_steps(delay, dt: float) -> np.ndarray:
     Returns:
         int32 array of ``delay``'s shape, each >= 1.
 
-    Example:
+    Examples:
         >>> delay_steps([0.1, 0.24, 0.25, 1.0], dt=0.1)
         array([ 1,  2,  3, 10], dtype=int32)
     """

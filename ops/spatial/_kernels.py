@@ -36,7 +36,7 @@ class Gaussian:
         amplitude: value at ``d = mean`` (a probability in [0, 1] when used as one).
         mean: distance of the peak (length unit, default 0).
 
-    Example:
+    Examples:
         >>> float(Gaussian(sigma=2.0, amplitude=0.5)(np.array([2.0]))[0])   # 0.5 / sqrt(e)
         0.3032653298563167
     """
@@ -63,7 +63,7 @@ class Exponential:
         scale: length constant (length unit of the layer, > 0).
         amplitude: value at ``d = 0``.
 
-    Example:
+    Examples:
         >>> float(Exponential(scale=10.0, amplitude=0.2)(np.array([0.0]))[0])
         0.2
     """
@@ -91,7 +91,7 @@ class Linear:
         intercept: value at ``d = 0``.
         slope: change per length unit (negative for a probability that falls off).
 
-    Example:
+    Examples:
         >>> Linear(intercept=1.0, slope=-0.25)(np.array([0.0, 2.0, 8.0]))
         array([1. , 0.5, 0. ])
     """

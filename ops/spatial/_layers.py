@@ -51,7 +51,7 @@ class Layer:
     Raises:
         ValueError: if a position lies outside the region (naming the neuron).
 
-    Example:
+    Examples:
         >>> layer = Layer(np.array([[0.1, 0.2], [0.9, 0.5]]), extent=(1.0, 1.0),
         ...               center=(0.5, 0.5), periodic=True)
         >>> layer.n, layer.dim
@@ -110,7 +110,7 @@ class Layer:
     def displacement(self, source, target) -> np.ndarray:
         """``target - source`` for rows of coordinates (the shortest one if periodic).
 
-        Example:
+        Examples:
             >>> torus = grid((4,), extent=(1.0,), periodic=True)
             >>> torus.displacement(torus.positions[:1], torus.positions[3:])   # wraps around
             array([[-0.25]])
@@ -134,7 +134,7 @@ def grid(shape, *, extent=None, center=None, periodic: bool = False) -> Layer:
         center: center of the region (default: ``extent / 2``).
         periodic: wrap around on every axis.
 
-    Example:
+    Examples:
         >>> grid((2, 2), extent=(1.0, 1.0), center=(0.0, 0.0)).positions
         array([[-0.25, -0.25],
                [-0.25,  0.25],
@@ -170,7 +170,7 @@ def random(key, n: int, *, extent, center=None, periodic: bool = False) -> Layer
         center: center of the region (default: ``extent / 2``, so the region starts at 0).
         periodic: wrap around on every axis.
 
-    Example:
+    Examples:
         >>> layer = random(jax.random.key(0), 500, extent=(1.0, 1.0, 1.0), periodic=True)
         >>> layer.positions.shape
         (500, 3)
@@ -197,7 +197,7 @@ def free(positions, *, extent=None, center=None, periodic: bool = False) -> Laye
         center: center of the region (default: the bounding box's center).
         periodic: wrap around on every axis (needs ``extent``).
 
-    Example:
+    Examples:
         >>> free([[0.0, 0.0], [2.0, 1.0]]).extent
         array([2.02, 1.01])
     """

@@ -60,7 +60,7 @@ class Rectangular(_BoxMask):
         lower_left: ``(x, y)`` of the lower-left corner (length unit of the layer).
         upper_right: ``(x, y)`` of the upper-right corner, above ``lower_left`` on both axes.
 
-    Example:
+    Examples:
         >>> Rectangular((-0.5, -0.25), (0.5, 0.25)).bounds()[1]
         array([0.5 , 0.25])
     """
@@ -78,7 +78,7 @@ class Box(_BoxMask):
         lower_left: ``(x, y, z)`` of the lower corner (length unit of the layer).
         upper_right: ``(x, y, z)`` of the upper corner, above ``lower_left`` on every axis.
 
-    Example:
+    Examples:
         >>> Box((-1, -1, -1), (1, 1, 1)).bounds()[0]
         array([-1., -1., -1.])
     """
@@ -95,7 +95,7 @@ class Circular:
     Args:
         radius: radius (length unit of the layer, > 0).
 
-    Example:
+    Examples:
         >>> Circular(radius=0.2).radii()
         (0.0, 0.2)
     """
@@ -120,7 +120,7 @@ class Annulus:
         inner_radius: inner radius (length unit of the layer, >= 0).
         outer_radius: outer radius (> ``inner_radius``).
 
-    Example:
+    Examples:
         >>> Annulus(inner_radius=0.1, outer_radius=0.3).radii()
         (0.1, 0.3)
     """

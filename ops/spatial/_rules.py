@@ -47,7 +47,7 @@ class PairwiseBernoulli:
         symmetric: connect ``i -> j`` and ``j -> i`` together (one draw per unordered pair;
             same population only, no autapses); NEST's ``make_symmetric``.
 
-    Example:
+    Examples:
         >>> PairwiseBernoulli(Gaussian(sigma=0.1, amplitude=0.5))
         PairwiseBernoulli(p=Gaussian(sigma=0.1, amplitude=0.5, mean=0.0), symmetric=False)
     """
@@ -69,7 +69,7 @@ class FixedInDegree:
         k: in-degree.
         p: relative weight of a partner at distance ``d`` (a number or a kernel, >= 0).
 
-    Example:
+    Examples:
         >>> FixedInDegree(50, p=Exponential(scale=0.2)).k
         50
     """
@@ -90,7 +90,7 @@ class FixedOutDegree:
         k: out-degree.
         p: relative weight of a partner at distance ``d`` (a number or a kernel, >= 0).
 
-    Example:
+    Examples:
         >>> FixedOutDegree(20).k
         20
     """
@@ -114,7 +114,7 @@ class FixedTotalNumber:
         n: total number of synapses.
         p: relative weight of a pair at distance ``d`` (a number or a kernel, >= 0).
 
-    Example:
+    Examples:
         >>> FixedTotalNumber(1000).n
         1000
     """
