@@ -14,6 +14,7 @@ import jax.numpy as jnp
 import numpy as np
 from tqdm.auto import tqdm
 
+from brainsim._host import to_host
 from brainsim._recording import Probe, parse_record, read_probe
 from brainsim._result import RunResult, SpikeEvents
 from brainsim._validation import check_dt
@@ -248,10 +249,10 @@ def run(
     advance, spike_probes, trace_probes = _make_advance(probes, every, dt, t0, check_finite)
     bound = functools.partial(advance, model, inputs, input_series)
     if not stream:
-        return _run_on_device(
+        return _real_neurons(model, _run_on_device(
             bound, state, steps, every, dt, t0, spike_probes, trace_probes, checkpoint_every
-        )
-    return _run_streaming(
+        ))  # fmt: skip
+    return _real_neurons(model, _run_streaming(
         advance,
         (model, inputs, input_series),
         state,
@@ -264,7 +265,18 @@ def run(
         chunk_steps,
         progress,
         check_finite,
-    )
+    ))
+
+
+def _real_neurons(model, result: RunResult) -> RunResult:
+    """The recordings of a partitioned network (`brainsim.network.partition`) for its real
+    neurons only (its `recorded(name, values)` drops the padding); others unchanged."""
+    recorded = getattr(model, "recorded", None)
+    if recorded is None:
+        return result
+    spikes = {name: recorded(name, s) for name, s in result.spikes.items()}
+    traces = {name: recorded(name, x) for name, x in result.traces.items()}
+    return eqx.tree_at(lambda r: (r.spikes, r.traces), result, (spikes, traces))
 
 
 def _check_inputs(inputs, input_series, steps: int) -> None:
@@ -460,11 +472,11 @@ def _stream_chunks(
         )
         events = []
         for s in spikes:
-            times, neurons = _unpack_events(np.asarray(s[:n_here]))
+            times, neurons = _unpack_events(to_host(s[:n_here]))
             events.append((times + done, neurons))
-        samples = [np.asarray(x[: n_here // every]) for x in traces]
+        samples = [to_host(x[: n_here // every]) for x in traces]
         if check:
-            _raise_if_nonfinite(np.asarray(found), leaf_names, dt, t0)
+            _raise_if_nonfinite(to_host(found), leaf_names, dt, t0)
         done += n_here
         yield done, state, events, samples
 

@@ -207,6 +207,19 @@ class Network(eqx.Module):
         self.couplings, self.clocks = tuple(couplings), clocks
         self.structural = structural
 
+    @classmethod
+    def assemble(cls, models: dict, sizes: dict, projections: Sequence[Projection], *,
+                 clocks: Mapping[str, float] | None = None) -> Network:
+        """A network from parts already checked, without the checks of `__init__` (for one
+        device's part of a partitioned network, whose projections read the presynaptic
+        populations whole: their `conn.n_pre` exceeds the local population size)."""
+        network = object.__new__(cls)
+        fields = dict(models=dict(models), sizes=dict(sizes), projections=tuple(projections),
+                      couplings=(), clocks=dict(clocks or {}), structural=None)
+        for name, value in fields.items():
+            object.__setattr__(network, name, value)
+        return network
+
     def init(self, key: PRNGKeyArray | None = None) -> dict:
         """Initial state; with a key, each population's `init` receives its own subkey.
 
@@ -244,6 +257,16 @@ class Network(eqx.Module):
 
     def step(self, state: dict, inputs=None, *, t, dt):
         """Advance every population and projection by one step of `dt` ms."""
+        return self.exchange_step(state, inputs, t=t, dt=dt, exchange=None)
+
+    def exchange_step(self, state: dict, inputs=None, *, t, dt, exchange):
+        """`step`, with this step's spikes passed through `exchange` before delivery.
+
+        `exchange(spikes) -> (spikes, presynaptic)` maps the dict of each population's spikes
+        to the spikes the step returns and those the projections deliver (`None`: both are the
+        spikes themselves). A partitioned network (`brainsim.network.partition`) steps its
+        part of each population here and gathers the presynaptic spikes of all parts.
+        """
         inputs = dict(inputs or {})
         modulators = inputs.pop("modulators", None) or {}
         unknown = set(inputs) - set(self.models)
@@ -303,6 +326,9 @@ class Network(eqx.Module):
                 ),
                 state[name],
             )
+        presynaptic = spikes
+        if exchange is not None:
+            spikes, presynaptic = exchange(spikes)
         for coupling, kept_state in reversed(split):  # second half
             new_state[coupling.target] = coupling.split_step(
                 new_state[coupling.target], self.models[coupling.target], 0.5 * dt, kept_state
@@ -312,7 +338,7 @@ class Network(eqx.Module):
         new_state["synapses"] = {
             proj.name: proj.step(
                 state["synapses"][proj.name],
-                spikes[proj.pre],
+                presynaptic[proj.pre],
                 state["step"],
                 dt=dt,
                 post_spikes=spikes[proj.post],
