@@ -285,8 +285,9 @@ def run_to_disk(
     run. A longer `duration` on resuming extends a finished run.
 
     Args:
-        model: a model with a `step` method or a step function (as for `brainsim.run`).
-        state: its initial state. When resuming, only its structure is used (it must match
+        model (equinox.Module | Callable): a model with a `step` method or a step function
+            (as for `brainsim.run`).
+        state (PyTree): its initial state. When resuming, only its structure is used (it must match
             the saved state leaf by leaf); the values come from the checkpoint.
         directory: the run folder (created if missing).
         dt: time step (ms, > 0).
@@ -498,7 +499,7 @@ def read_run(directory: str | os.PathLike, *, like: Any = None, final_state: Any
         final_state: the state to return as `final_state` instead of loading it.
 
     Returns:
-        A `RunResult` with `steps` the number of steps up to the checkpoint.
+        (RunResult): the run, with `steps` the number of steps up to the checkpoint.
 
     Examples:
         >>> import tempfile, jax, brainsim as bs, pandas as pd

@@ -165,9 +165,9 @@ class Liquid(eqx.Module):
 
         Args:
             state: the state before the step.
-            weights: one per synapse of `conn` (dimensionless).
-            pixels: input intensities in [0, 1], shape `(n_input,)`.
-            key: `jax.random` key of this step's Bernoulli input events.
+            weights (Float[Array, 'n_syn']): one per synapse of `conn` (dimensionless).
+            pixels (Float[Array, 'n_input']): input intensities in [0, 1].
+            key (PRNGKeyArray): `jax.random` key of this step's Bernoulli input events.
 
         Returns:
             `(state, spikes)`: spikes of all `n_total` neurons (float 0/1) in this step.
@@ -212,17 +212,21 @@ def build_liquid(key, n_input: int, *, grid=(10, 10, 10), excitatory_fraction: f
     - Every weight has magnitude `weight`: + from excitatory, - from inhibitory, ± from input.
 
     Args:
-        key: `jax.random` key (same key and arguments give the same liquid).
+        key (PRNGKeyArray): `jax.random` key (same key and arguments give the same liquid).
         n_input: number of input neurons (pixels).
-        grid: grid shape (3 ints for the paper's cube; any dimension works).
+        grid (tuple[int, ...]): grid shape (3 ints for the paper's cube; any dimension works).
         excitatory_fraction: fraction of excitatory liquid neurons, in [0, 1].
-        C_EE, C_EI, C_IE, C_II: connection probability at distance 0, pre→post classes.
+        C_EE: connection probability at distance 0, excitatory → excitatory.
+        C_EI: connection probability at distance 0, excitatory → inhibitory.
+        C_IE: connection probability at distance 0, inhibitory → excitatory.
+        C_II: connection probability at distance 0, inhibitory → inhibitory.
         lam: length constant λ (grid units, > 0).
         input_density: fraction of (input, liquid) pairs connected, in [0, 1].
         weight: initial magnitude of every weight (dimensionless, >= 0; 3 in the NALSM).
-        dtype: weight and state dtype (default: JAX's default float).
-        neuron: `Liquid` neuron constants (`tau_v`, `v_th`, `tau_u`, `input_current`,
-            `t_ref`).
+        dtype (jax.typing.DTypeLike | None): weight and state dtype (default: JAX's default
+            float).
+        **neuron (float | int): `Liquid` neuron constants (`tau_v`, `v_th`, `tau_u`,
+            `input_current`, `t_ref`).
 
     Returns:
         A `Liquid`.
@@ -280,7 +284,7 @@ def normalise_images(images) -> Float[Array, "n_images n_pixels"]:
     largest value of that over the whole set, so intensities lie in [0, 1].
 
     Args:
-        images: non-negative pixel values, shape `(n_images, n_pixels)`.
+        images (Array): non-negative pixel values, shape `(n_images, n_pixels)`.
 
     Examples:
         >>> x = normalise_images(jnp.array([[1.0, 3.0], [2.0, 2.0]]))   # sums 4, 4; max 0.75
@@ -385,9 +389,10 @@ class NALSM(eqx.Module):
         """`W_INI`: `weights` after presenting `images` one at a time (in order).
 
         Args:
-            weights: starting weights, one per synapse (`liquid.weights`: all at 3).
-            images: intensities in [0, 1], shape `(n_images, n_input)`.
-            key: `jax.random` key (image `k` uses `fold_in(key, k)`).
+            weights (Float[Array, 'n_syn']): starting weights, one per synapse
+                (`liquid.weights`: all at 3).
+            images (Float[Array, 'n_images n_input']): intensities in [0, 1].
+            key (PRNGKeyArray): `jax.random` key (image `k` uses `fold_in(key, k)`).
 
         Returns:
             The weights after the last image.
@@ -406,13 +411,13 @@ class NALSM(eqx.Module):
         """Liquid spike counts of one image (the feature vector), optionally with the raster.
 
         Args:
-            weights: `W_INI` (one per synapse).
-            pixels: intensities in [0, 1], shape `(n_input,)`.
-            key: `jax.random` key of this presentation.
+            weights (Float[Array, 'n_syn']): `W_INI` (one per synapse).
+            pixels (Float[Array, 'n_input']): intensities in [0, 1].
+            key (PRNGKeyArray): `jax.random` key of this presentation.
             record: also return the liquid's raster, bool `(feature_duration, n_liquid)`.
 
         Returns:
-            Counts `(n_liquid,)` (spikes), or `(counts, raster)`.
+            (Array | tuple[Array, Array]): counts `(n_liquid,)` (spikes), or `(counts, raster)`.
         """
         pixels = self._check_pixels(pixels, 1)
         rule = None
@@ -429,7 +434,7 @@ class NALSM(eqx.Module):
         8-16 is faster than 128).
 
         Returns:
-            Spike counts, shape `(n_images, n_liquid)`.
+            (Float[Array, 'n_images n_liquid']): spike counts.
         """
         images = self._check_pixels(images, 2)
         n_images = images.shape[0]
@@ -522,8 +527,8 @@ def fit_readout(features, labels, *, n_classes: int | None = None, l2: float = 1
     Minimises the mean cross-entropy plus `l2 · |W|²`.
 
     Args:
-        features: `(n, n_features)` (e.g. `normalise_counts(counts)`).
-        labels: class indices, int `(n,)`.
+        features (Float[Array, 'n n_features']): the features (e.g. `normalise_counts(counts)`).
+        labels (Int[Array, 'n']): class indices.
         n_classes: number of classes (default: `max(labels) + 1`).
         l2: weight penalty (>= 0).
         steps: L-BFGS iterations (int >= 1).

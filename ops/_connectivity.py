@@ -76,10 +76,13 @@ class CSR(eqx.Module):
     ``layout``; it drives the transposed operators and column plasticity.
 
     Args:
-        indptr: row pointers, int, shape ``(n_pre + 1,)``, starting at 0, non-decreasing.
-        indices: postsynaptic index of each synapse, int, shape ``(n_syn,)``, in ``[0, n_post)``.
-        weights: scalar or shape ``(n_syn,)``, floating (differentiable). Default 1.
-        n_post: number of postsynaptic neurons.
+        indptr (Int[Array, 'n_pre+1']): row pointers, int, shape ``(n_pre + 1,)``, starting at 0,
+            non-decreasing.
+        indices (Int[Array, 'n_syn']): postsynaptic index of each synapse, int, shape ``(n_syn,)``,
+            in ``[0, n_post)``.
+        weights (float | Float[Array, 'n_syn']): scalar or shape ``(n_syn,)``, floating
+            (differentiable). Default 1.
+        n_post (int): number of postsynaptic neurons.
 
     Examples:
         >>> import jax.numpy as jnp, brainsim_ops as bo
@@ -169,10 +172,12 @@ class ELL(eqx.Module):
     Both directions of the operators are event-driven (the other view is cached in ``layout``).
 
     Args:
-        indices: int, shape ``(n_rows, k)``.
-        weights: scalar or ``(n_rows, k)`` floating. Default 1.
-        n_cols: size of the other population (``n_post`` if ``rows="pre"``, else ``n_pre``).
-        rows: ``"pre"`` or ``"post"``.
+        indices (Int[Array, 'n_rows k']): int, shape ``(n_rows, k)``.
+        weights (float | Float[Array, 'n_rows k']): scalar or ``(n_rows, k)`` floating.
+            Default 1.
+        n_cols (int): size of the other population (``n_post`` if ``rows="pre"``, else
+            ``n_pre``).
+        rows (str): ``"pre"`` or ``"post"``.
 
     Examples:
         >>> conn = bo.ELL(jnp.array([[1], [0]]), 2.0, n_cols=2, rows="pre")

@@ -79,7 +79,8 @@ def update_rows_on_events(
         weights: weights to update instead of ``conn.weights`` (same shape).
         scale: optional per-synapse factor (shape of the weights) or scalar, e.g. a
             soft-bound ``(w_max - w)`` computed by the caller.
-        w_min, w_max: optional bounds (scalars).
+        w_min: optional lower bound (scalar).
+        w_max: optional upper bound (scalar).
         backend: ``"auto"``, ``"native"`` or ``"jax"``.
 
     Examples:

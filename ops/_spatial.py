@@ -48,17 +48,20 @@ def distance_prob(key, pre_positions, post_positions, C: float, lam: float, *, w
     ~10^4 x 10^4 neurons (use :func:`brainsim_ops.spatial.connect` with a mask beyond).
 
     Args:
-        key: ``jax.random`` key (same key and arguments give the same structure).
-        pre_positions: coordinates of the presynaptic neurons, shape ``(n_pre, d)`` (µm, or
-            grid units; any unit shared with ``lam``).
-        post_positions: coordinates of the postsynaptic neurons, shape ``(n_post, d)``.
+        key (PRNGKeyArray): ``jax.random`` key (same key and arguments give the same
+            structure).
+        pre_positions (Float[Array, 'n_pre d']): coordinates of the presynaptic neurons, shape
+            ``(n_pre, d)`` (µm, or grid units; any unit shared with ``lam``).
+        post_positions (Float[Array, 'n_post d']): coordinates of the postsynaptic neurons, shape
+            ``(n_post, d)``.
         C: connection probability at distance 0, in [0, 1].
         lam: length constant λ (same unit as the positions, > 0).
-        weight: scalar weight (stored once, unless ``per_synapse``), or ``(n_syn,)`` array.
+        weight (float | Float[Array, 'n_syn']): scalar weight (stored once, unless ``per_synapse``),
+            or ``(n_syn,)`` array.
         allow_self_connections: if False, no synapse ``i -> i`` (index equality: pass the same
             population twice; between two different populations pass True).
         per_synapse: store one weight per synapse (needed for plasticity / learning).
-        dtype: weight dtype (default: JAX's default float).
+        dtype (jax.typing.DTypeLike | None): weight dtype (default: JAX's default float).
 
     Returns:
         A :class:`CSR` (rows are presynaptic neurons, columns ascending within a row).
@@ -94,7 +97,7 @@ def grid_positions(shape) -> np.ndarray:
     Point ``k`` is ``np.unravel_index(k, shape)`` (grid units, float64).
 
     Args:
-        shape: points per axis, a tuple of positive ints, e.g. ``(10, 10, 10)``.
+        shape (tuple[int, ...]): points per axis, a tuple of positive ints, e.g. ``(10, 10, 10)``.
 
     Examples:
         >>> bo.grid_positions((2, 3))[:4]

@@ -130,19 +130,23 @@ def tripartite_bernoulli_with_pool(
     structure here, not NEST's).
 
     Args:
-        key: ``jax.random`` key (same key and arguments give the same structure).
-        n_pre, n_post: neuron population sizes (sources and targets of primary synapses).
+        key (PRNGKeyArray): ``jax.random`` key (same key and arguments give the same
+            structure).
+        n_pre: number of presynaptic neurons (sources of primary synapses).
+        n_post: number of postsynaptic neurons (targets of primary synapses).
         n_astro: number of astrocytes (>= 1).
         p_primary: probability of a primary synapse per pair, in [0, 1].
         p_third_if_primary: probability that a primary synapse is paired, in [0, 1].
         pool_size: astrocytes per target's pool, in [1, n_astro] (default ``n_astro``).
         pool_type: ``"random"`` or ``"block"``.
-        weight_primary, weight_third_in, weight_third_out: weights of the three
-            connectivities (scalars, or arrays of one weight per synapse).
+        weight_primary (float | Array): weight of the primary synapses (a scalar, or one
+            per synapse).
+        weight_third_in (float | Array): weight of the neuron → astrocyte connections.
+        weight_third_out (float | Array): weight of the astrocyte → neuron connections.
         allow_self_connections: if False, no primary synapse ``i -> i`` (index equality: for
             a recurrent projection onto the same population).
         per_synapse: store one primary weight per synapse (needed for plasticity).
-        dtype: weight dtype (default: JAX's default float).
+        dtype (jax.typing.DTypeLike | None): weight dtype (default: JAX's default float).
 
     Returns:
         A :class:`Tripartite` ``(primary, third_in, third_out, astrocyte, pools)``.

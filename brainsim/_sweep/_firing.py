@@ -66,8 +66,9 @@ def firing_statistics(
     variance use Welford's update, so float32 keeps them accurate.
 
     Args:
-        model: a model with a `step` method (a `Network`, a neuron) or a step function.
-        state: its initial state.
+        model (equinox.Module | Callable): a model with a `step` method (a `Network`, a
+            neuron) or a step function.
+        state (PyTree): its initial state.
         dt: time step (ms).
         duration: length of the run (ms, rounded to a whole number of steps).
         spikes: the spike variables, as `brainsim.run` names them (`"E.spikes"` for the

@@ -54,8 +54,8 @@ def grid(**axes) -> Grid:
     """The cartesian product of parameter axes, as the points of a `brainsim.sweep`.
 
     Args:
-        **axes: per parameter, a 1-d sequence of values (in the parameter's own unit);
-            every combination becomes one point, the last axis varying fastest.
+        **axes (Sequence[float]): per parameter, a 1-d sequence of values (in the parameter's own
+            unit); every combination becomes one point, the last axis varying fastest.
 
     Returns:
         A `Grid`: a mapping from each name to its value at every point, that remembers its

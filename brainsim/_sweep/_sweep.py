@@ -193,7 +193,8 @@ def sweep(
         params: the points: `brainsim.grid(name=values, ...)` (all combinations), or a mapping
             `{name: values}` with one value per point for every name (a list of parameter
             sets). Values are in the parameters' own units.
-        *args: shared arguments of `fn` (pytrees; their arrays are replicated on the devices).
+        *args (PyTree): shared arguments of `fn` (pytrees; their arrays are replicated on the
+            devices).
         chunk_size: points per device per call (default: chosen as above).
         memory_budget: bytes per device a call may use (default 1 GiB).
         devices: the devices to use: a count (the first local devices) or a list of devices;

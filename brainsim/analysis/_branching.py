@@ -91,13 +91,14 @@ def branching_factor(spikes, conn, *, window: float = 4.0, t_start: float = 25.0
     pairs of `conn`; their weights are not used.
 
     Args:
-        spikes: bool or 0/1 raster, shape `(T, n)` (one row per step of `dt` ms, row `k` at
+        spikes (Array): bool or 0/1 raster, shape `(T, n)` (one row per step of `dt` ms, row `k` at
             `k dt` ms) or `(B, T, n)` for `B` samples.
-        conn: the synapses among these `n` neurons: a `brainsim_ops` CSR, ELL or Dense
-            (`n_pre = n_post = n`), or an `(n, n)` matrix whose nonzero entries `[i, j]` are
-            synapses `i -> j`.
+        conn (CSR | ELL | Dense | Array): the synapses among these `n` neurons: a `brainsim_ops`
+            CSR, ELL or Dense (`n_pre = n_post = n`), or an `(n, n)` matrix whose nonzero entries
+            `[i, j]` are synapses `i -> j`.
         window: window length (ms, a positive multiple of `dt`).
-        t_start, t_stop: range of the spikes counted (ms).
+        t_start: start of the range of the spikes counted (ms).
+        t_stop: end of the range of the spikes counted (ms).
         dt: raster time step (ms, > 0).
 
     Returns:

@@ -22,11 +22,13 @@ def fano_factor(spikes, bin_size: float, *, name: str = "spikes", t_start: float
     Elephant's `fanofactor` on the windows given as separate trains is the same.
 
     Args:
-        spikes: `SpikeEvents`, a `RunResult` (its spike variable `name`), a tuple
-            `(times, indices, n)` (ms, neuron index, number of neurons) or a 1-d array of the
-            spike times (ms) of one neuron.
+        spikes (SpikeEvents | RunResult | tuple | Array): `SpikeEvents`, a `RunResult` (its spike
+            variable `name`), a tuple `(times, indices, n)` (ms, neuron index, number of neurons) or
+            a 1-d array of the spike times (ms) of one neuron.
         bin_size: counting window (ms, > 0).
-        name, t_start, t_stop: as for `spike_counts`.
+        name: as for `spike_counts`.
+        t_start: as for `spike_counts`.
+        t_stop: as for `spike_counts`.
 
     Returns:
         F of each neuron (dimensionless); nan for a neuron without spikes.
@@ -89,11 +91,15 @@ def cross_correlogram(reference, target, bin_size: float, max_lag: float, *,
     with an FFT in JAX.
 
     Args:
-        reference, target: spikes, each in any form `spike_counts` accepts (typically the 1-d
-            spike times of one neuron, or a population).
+        reference (SpikeEvents | RunResult | tuple | Array): spikes in any form `spike_counts`
+            accepts (typically the 1-d spike times of one neuron, or a population).
+        target (SpikeEvents | RunResult | tuple | Array): spikes in any form `spike_counts` accepts,
+            like `reference`.
         bin_size: bin width (ms, > 0).
         max_lag: largest lag shown (ms, >= 0).
-        name, t_start, t_stop: as for `spike_counts` (one range for both).
+        name: as for `spike_counts`.
+        t_start: as for `spike_counts` (one range for both).
+        t_stop: as for `spike_counts` (one range for both).
 
     Returns:
         `(lags, cch)`: lags (ms, `k · bin_size`) and coincidence counts (whole numbers up to

@@ -21,9 +21,9 @@ def inter_spike_intervals(spikes, *, name: str = "spikes") -> list[Float[np.ndar
     """The intervals between consecutive spikes of each neuron (ms), one array per neuron.
 
     Args:
-        spikes: `SpikeEvents`, a `RunResult` (its spike variable `name`), a tuple
-            `(times, indices, n)` (ms, neuron index, number of neurons) or a 1-d array of the
-            spike times (ms) of one neuron.
+        spikes (SpikeEvents | RunResult | tuple | Array): `SpikeEvents`, a `RunResult` (its spike
+            variable `name`), a tuple `(times, indices, n)` (ms, neuron index, number of neurons) or
+            a 1-d array of the spike times (ms) of one neuron.
         name: the spike variable of a `RunResult`.
 
     Examples:
@@ -56,7 +56,7 @@ def cv(spikes, *, min_intervals: int = 2, name: str = "spikes") -> Float[np.ndar
     1 for a Poisson process, 0 for a clock; Elephant's `cv(isi(train))` is the same.
 
     Args:
-        spikes: as for `inter_spike_intervals`.
+        spikes (SpikeEvents | RunResult | tuple | Array): as for `inter_spike_intervals`.
         min_intervals: neurons with fewer intervals get nan (int, >= 2).
         name: the spike variable of a `RunResult`.
 

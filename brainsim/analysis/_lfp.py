@@ -24,8 +24,9 @@ def lfp_proxy(excitatory: Float[ArrayLike, " T *n"], inhibitory: Float[ArrayLike
     JAX, differentiable.
 
     Args:
-        excitatory, inhibitory: synaptic currents (pA) sampled every `dt` ms, shape `(T,)`
-            (already summed) or `(T, n)` (one column per neuron).
+        excitatory (Array): excitatory synaptic current (pA) sampled every `dt` ms, shape
+            `(T,)` (already summed) or `(T, n)` (one column per neuron).
+        inhibitory (Array): inhibitory synaptic current (pA), shaped as `excitatory`.
         dt: sampling interval (ms, > 0).
         delay: lag of the excitatory term (ms, >= 0).
         alpha: weight of the inhibitory term (dimensionless, >= 0).

@@ -22,13 +22,13 @@ def spike_counts(spikes, bin_size: float, *, name: str = "spikes", t_start: floa
     of 0/1) is summed in JAX, so gradients reach the spikes; events are binned on the host.
 
     Args:
-        spikes: `SpikeEvents`, a `RunResult` (its spike variable `name`), a tuple
-            `(times, indices, n)` (ms, neuron index, number of neurons) or a 1-d array of the
-            spike times (ms) of one neuron.
+        spikes (SpikeEvents | RunResult | tuple | Array): `SpikeEvents`, a `RunResult` (its spike
+            variable `name`), a tuple `(times, indices, n)` (ms, neuron index, number of neurons) or
+            a 1-d array of the spike times (ms) of one neuron.
         bin_size: bin width (ms, > 0; a multiple of the run's `dt` for a raster).
         name: the spike variable of a `RunResult`.
-        t_start, t_stop: analysed range (ms); default the run's, or `t_start = 0` for events
-            (whose `t_stop` must then be given).
+        t_start: start of the analysed range (ms); default the run's start, or 0 for events.
+        t_stop: end of the analysed range (ms); default the run's end (required for events).
 
     Returns:
         Counts, shape `(bins, n)` (float, so that they can carry gradients).
@@ -93,11 +93,13 @@ def population_rate(spikes, bin_size: float = 1.0, *, kernel: str | None = None,
     bins). JAX, differentiable for a traced `RunResult`.
 
     Args:
-        spikes: as for `spike_counts`.
+        spikes (SpikeEvents | RunResult | tuple | Array): as for `spike_counts`.
         bin_size: bin width (ms, > 0).
         kernel: None (plain histogram), `"gaussian"`, `"exponential"` or `"box"`.
         width: the kernel's time scale (ms, > 0); required with `kernel`.
-        name, t_start, t_stop: as for `spike_counts`.
+        name: as for `spike_counts`.
+        t_start: as for `spike_counts`.
+        t_stop: as for `spike_counts`.
 
     Returns:
         `(t, rate)`: bin centres (ms) and the rate (Hz) in each bin.

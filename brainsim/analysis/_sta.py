@@ -25,8 +25,9 @@ def spike_triggered_average(signal: Float[ArrayLike, " T *channels"], spikes, *,
     Args:
         signal: samples every `dt` ms, shape `(T,)` or `(T, channels)`: a recorded trace
             (`result["v"]`, whose sample `k` is at `result.t[k]`), a stimulus, an LFP.
-        spikes: the triggering spikes: `SpikeEvents`, a `RunResult` (its spike variable `name`),
-            `(times, indices, n)` or a 1-d array of spike times (ms).
+        spikes (SpikeEvents | RunResult | tuple | Array): the triggering spikes: `SpikeEvents`, a
+            `RunResult` (its spike variable `name`), `(times, indices, n)` or a 1-d array of spike
+            times (ms).
         dt: sampling interval (ms, > 0).
         window: `(a, b)`, the window around each spike (ms, `a < b`; `a < 0` looks back).
         t0: time of sample 0 (ms).

@@ -70,11 +70,13 @@ def spike_time_tiling(a, b, *, dt: float = 5.0, name: str = "spikes",
     seconds beyond `dt` as within it). Host side (numpy).
 
     Args:
-        a, b: the two trains: 1-d arrays of spike times (ms), or any form `spike_counts`
-            accepts (all neurons of it pooled).
+        a (SpikeEvents | RunResult | tuple | Array): the first train: a 1-d array of spike times
+            (ms), or any form `spike_counts` accepts (all neurons of it pooled).
+        b (SpikeEvents | RunResult | tuple | Array): the second train, in the same forms as `a`.
         dt: coincidence window (ms, > 0).
-        name, t_start, t_stop: as for `spike_counts` (one range for both; spikes outside it
-            are dropped).
+        name: as for `spike_counts`.
+        t_start: as for `spike_counts` (one range for both; spikes outside it are dropped).
+        t_stop: as for `spike_counts` (one range for both; spikes outside it are dropped).
 
     Returns:
         STTC (dimensionless, in [-1, 1]); nan if a train has no spike.

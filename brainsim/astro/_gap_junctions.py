@@ -75,10 +75,13 @@ class GapJunctions(eqx.Module):
 
     Args:
         population: name of the astrocyte population in the `Network`.
-        pre, post: edge end points (astrocyte indices), 1-D integer arrays of equal length.
+        pre (Int[Array, 'k']): source astrocyte of each edge (index), 1-D integer array.
+        post (Int[Array, 'k']): target astrocyte of each edge (index), as long as `pre`.
         n: number of astrocytes (default: inferred by the `Network`; required for `flux`
             otherwise: `max(pre, post) + 1`).
-        F: maximal flux (µM/s, >= 0). I_Theta: threshold gradient (µM). omega_I: scale (µM).
+        F (float): maximal flux (µM/s, >= 0).
+        I_Theta (float): threshold gradient (µM).
+        omega_I (float): scale (µM).
 
     Examples:
         >>> import jax.numpy as jnp, brainsim as bs

@@ -71,14 +71,19 @@ class TripartiteRelease(eqx.Module):
 
     Args:
         astrocytes: name of the astrocyte population (a `brainsim.astro` model) in the Network.
-        astrocyte_index: the astrocyte covering each synapse (storage order of the projection's
-            CSR), `-1` for none; an int, or an int array of shape `(n_syn,)`.
-        U_0_star: resting release probability (0, 1]. alpha: release probability at full
-            receptor activation, [0, 1] (α < U_0*: gliotransmission decreases release).
-        Omega_f: facilitation decay rate (1/s). Omega_d: resource recovery rate (1/s).
-        O_G: receptor activation rate (1/(µM·s)). Omega_G: receptor deactivation rate (1/s).
-        rho_c: vesicle-to-cleft volume ratio. Y_T: vesicular neurotransmitter (µM).
-        Omega_c: neurotransmitter clearance rate (1/s).
+        astrocyte_index (int | Int[Array, 'n_syn']): the astrocyte covering each synapse (storage
+            order of the projection's CSR), `-1` for none; an int, or an int array of shape
+            `(n_syn,)`.
+        U_0_star (float): resting release probability (0, 1].
+        alpha (float): release probability at full receptor activation, [0, 1] (α < U_0*:
+            gliotransmission decreases release).
+        Omega_f (float): facilitation decay rate (1/s).
+        Omega_d (float): resource recovery rate (1/s).
+        O_G (float): receptor activation rate (1/(µM·s)).
+        Omega_G (float): receptor deactivation rate (1/s).
+        rho_c (float): vesicle-to-cleft volume ratio.
+        Y_T (float): vesicular neurotransmitter (µM).
+        Omega_c (float): neurotransmitter clearance rate (1/s).
         listen: whether the astrocytes receive the synapses' neurotransmitter (closed loop).
         signal: `"mean"` (the astrocyte sees its synapses' mean `Y_S`) or `"sum"`.
         max_events: spiking presynaptic neurons handled per chunk (static; `>= n_pre` for
@@ -217,14 +222,17 @@ class TripartiteRelease(eqx.Module):
 
         Args:
             state: the synapses' state.
-            pre_spikes: this step's presynaptic spikes (0.0 / 1.0), `(n_pre,)`.
-            conn: the projection's CSR (its weights scale the releases).
-            G_A: gliotransmitter of each astrocyte at the start of the step (µM), or `None`.
-            step_index: the step's index (`Network` state `"step"`).
-            dt: step (ms).
+            pre_spikes (Float[Array, 'n_pre']): this step's presynaptic spikes (0.0 / 1.0),
+                `(n_pre,)`.
+            conn (CSR): the projection's CSR (its weights scale the releases).
+            G_A (Array | None): gliotransmitter of each astrocyte at the start of the step (µM), or
+                `None`.
+            step_index (Int[Array, '']): the step's index (`Network` state `"step"`).
+            dt (float): step (ms).
 
         Returns:
-            The new state and `Σ_k w_k r_k` arriving at each postsynaptic neuron.
+            (tuple[TripartiteState, Array]): the new state and `Σ_k w_k r_k` arriving at each
+                postsynaptic neuron.
         """
         dt_s = dt * _PER_S
         n_astro = self.n_astrocytes

@@ -38,11 +38,13 @@ class GradedSynapses(eqx.Module):
 
     Args:
         population: name of the population.
-        pre, post: synapse end points (neuron indices).
-        g: conductance per synapse (nS, >= 0; scalar or one per synapse). Differentiable.
-        E: reversal potential per synapse (mV; scalar or one per synapse).
-        v_half: presynaptic potential of half activation (mV).
-        v_slope: slope factor of the activation (mV, > 0).
+        pre (Int[Array, 'k']): presynaptic neuron of each synapse (index).
+        post (Int[Array, 'k']): postsynaptic neuron of each synapse (index).
+        g (float | Array): conductance per synapse (nS, >= 0; scalar or one per synapse).
+            Differentiable.
+        E (float | Array): reversal potential per synapse (mV; scalar or one per synapse).
+        v_half (float): presynaptic potential of half activation (mV).
+        v_slope (float): slope factor of the activation (mV, > 0).
 
     Examples:
         >>> import jax.numpy as jnp
@@ -192,11 +194,13 @@ def build_network(
     Args:
         connectome: from `load_connectome`.
         neurons: `"graded"` or `"spiking"`.
-        model: the neuron model (default as above).
+        model (Neuron | None): the neuron model (default as above).
         g_gap: conductance per gap-junction contact (nS, >= 0).
         g_syn: conductance per chemical synapse (nS, >= 0).
-        E_exc, E_inh: reversal potentials of excitatory and inhibitory synapses (mV).
-        v_half, v_slope: graded activation (mV).
+        E_exc: reversal potential of excitatory synapses (mV).
+        E_inh: reversal potential of inhibitory synapses (mV).
+        v_half: potential of half activation of graded synapses (mV).
+        v_slope: slope factor of the graded activation (mV, > 0).
         tau_syn: decay of spike-driven conductances (ms).
         gap_method: `GapJunctions` method (`"exact"`, `"implicit"`, `"explicit"`).
         dt: the run's time step (ms): exact gap junctions build their propagator once for it

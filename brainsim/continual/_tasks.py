@@ -40,7 +40,10 @@ def permuted_tasks(
     and the output classes are shared (domain-incremental learning, as permuted MNIST).
 
     Args:
-        x_train, y_train, x_test, y_test: one data set, inputs `(m, n)` and int labels `(m,)`.
+        x_train: training inputs, `(m_train, n)`.
+        y_train: training labels (int), `(m_train,)`.
+        x_test: test inputs, `(m_test, n)`.
+        y_test: test labels (int), `(m_test,)`.
         n_tasks: number of tasks (int > 0).
         seed: seed of the permutations.
 

@@ -96,7 +96,7 @@ def default_bounds(model, name: str) -> tuple[float | None, float | None]:
     the model itself.
 
     Args:
-        model: a neuron model instance.
+        model (Neuron): a neuron model instance.
         name: one of its parameter fields.
 
     Returns:

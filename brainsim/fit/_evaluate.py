@@ -86,7 +86,7 @@ def evaluate(
       (`spike_window = (before, after)`): neither spike shape is compared.
 
     Args:
-        model: the (fitted) model.
+        model (Neuron): the (fitted) model.
         data: the sweeps to predict, typically held out from the fit.
         delta: coincidence window Δ of Γ (ms).
         spike_window: time masked around spikes for the RMSE (ms).

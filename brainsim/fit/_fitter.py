@@ -138,8 +138,8 @@ def fit_model(
     Rossum).
 
     Args:
-        model: the template: a neuron model (or any module with `init(n)`, `step` and a
-            voltage state) whose other parameters stay fixed.
+        model (Neuron | equinox.Module): the template: a neuron model (or any module with `init(n)`,
+            `step` and a voltage state) whose other parameters stay fixed.
         names: the parameters to fit, a list or `{name: (low, high)}` (see `parametrize`).
         data: the training sweeps: a `SweepData`, or a `Recording` used whole at its own rate.
         loss: `loss(sim, data) -> scalar`, differentiable.

@@ -78,11 +78,11 @@ class FitResult:
 
         Args:
             data: sweeps to simulate the fitted model on (default: the training sweeps).
-            sweeps: positions of the sweeps to draw (default all).
+            sweeps (Sequence[int] | None): positions of the sweeps to draw (default all).
             history: add a panel with each start's loss over the refinement steps.
 
         Returns:
-            The matplotlib `Figure`.
+            (matplotlib.figure.Figure): the figure.
         """
         import matplotlib.pyplot as plt
 

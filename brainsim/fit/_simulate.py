@@ -37,7 +37,8 @@ def simulate(
     `v` at `t_{n+1}`, so `Simulation.v` lies on the data's grid.
 
     Args:
-        model: a neuron model (or any module with `init(n)` and `step`) whose input is a current.
+        model (Neuron | equinox.Module): a neuron model (or any module with `init(n)` and `step`)
+            whose input is a current.
         data: the sweeps (their `current` and `dt` are used).
         voltage: the state variable compared with the recorded voltage (dotted for nested
             states).

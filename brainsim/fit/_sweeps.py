@@ -171,9 +171,9 @@ class SweepData(eqx.Module):
         full-rate recording, shifted to the window's clock.
 
         Args:
-            recording: a `Recording` (`brainsim.datasets.load_idrest`,
+            recording (Recording): a `Recording` (`brainsim.datasets.load_idrest`,
                 `brainsim.nwb.read_current_clamp`).
-            sweeps: positions of the sweeps to use (default all).
+            sweeps (Sequence[int] | None): positions of the sweeps to use (default all).
             dt: sampling interval (ms), a multiple of `recording.dt` (default `recording.dt`).
             window: `(start, stop)` in the recording's clock (ms; default the whole sweep).
             t_start: first scored time (ms, from the window start).

@@ -137,8 +137,8 @@ class SpikeTimes(Neuron):
     replay at the cost of their spikes.
 
     Args:
-        times: spike times (ms), shape `(k,)`.
-        indices: neuron index of each spike (int), shape `(k,)`.
+        times (Float[Array, 'k']): spike times (ms).
+        indices (Int[Array, 'k']): neuron index of each spike.
 
     Examples:
         >>> import brainsim as bs

@@ -120,7 +120,7 @@ def to_nir(model, *, dt: float | None = None, time_unit: float = 1e3):
     NMDA outputs, short-term plasticity, plasticity rules, per-synapse delays.
 
     Args:
-        model: the model to export.
+        model (Neuron | Sequential | Network): the model to export.
         dt: the time step (ms) the model runs at; needed for a `Network`.
         time_unit: length in ms of the graph's unit of time (default 1000: seconds).
 

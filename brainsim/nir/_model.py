@@ -427,7 +427,7 @@ def from_nir(
     1.0 node type is read; another raises `NotImplementedError` naming the node and its type.
 
     Args:
-        graph: the NIR graph, or a path to read with `nir.read`.
+        graph (nir.NIRGraph | str | os.PathLike): the NIR graph, or a path to read with `nir.read`.
         dt: the time step (ms) the model will run at.
         method: `"euler"` (forward Euler, how snnTorch, Norse and Spyx step NIR's equations:
             use it to reproduce their spikes) or `"exp_euler"` (exact for inputs held over the

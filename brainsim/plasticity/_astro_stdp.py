@@ -181,10 +181,12 @@ class AstroSTDP(eqx.Module):
         inhibitory and [-w_max, w_max] from input neurons.
 
         Args:
-            inhibitory: bool per presynaptic neuron, True for inhibitory liquid neurons.
-            input: bool per presynaptic neuron, True for input neurons (not inhibitory).
+            inhibitory (Bool[Array, 'n_pre']): bool per presynaptic neuron, True for inhibitory
+                liquid neurons.
+            input (Bool[Array, 'n_pre']): bool per presynaptic neuron, True for input neurons (not
+                inhibitory).
             w_max: the largest weight magnitude (units of the weight, > 0).
-            overrides: replace any field (`w_A=...`, `astrocyte=False`, `anneal=0.99`).
+            **overrides (Any): replace any field (`w_A=...`, `astrocyte=False`, `anneal=0.99`).
 
         Examples:
             >>> import numpy as np
@@ -245,10 +247,14 @@ class AstroSTDP(eqx.Module):
 
         Args:
             traces: the state from `init` or the previous call.
-            weights, pre_spikes, post_spikes, dt, conn: as in `STDP.update`.
-            modulator: the astrocyte's drive `u`, a scalar: the liquid's spike count minus the
-                input's spike count in this call (`AstroSTDP.astrocyte_input`). Required with
-                the astrocyte; ignored without.
+            weights (Array): as in `STDP.update`.
+            pre_spikes (Array): as in `STDP.update`.
+            post_spikes (Array): as in `STDP.update`.
+            dt (float): as in `STDP.update`.
+            conn (CSR | ELL | Dense | None): as in `STDP.update`.
+            modulator (float | Array): the astrocyte's drive `u`, a scalar: the liquid's spike count
+                minus the input's spike count in this call (`AstroSTDP.astrocyte_input`). Required
+                with the astrocyte; ignored without.
 
         Returns:
             `(weights, state)`.

@@ -121,9 +121,10 @@ class DistalReward(eqx.Module):
 
         Args:
             state: from `init` or the previous step.
-            pre_spike, post_spike: spike (nonzero) of the chosen pre- and postsynaptic neuron.
+            pre_spike: spike (nonzero) of the chosen presynaptic neuron.
+            post_spike: spike (nonzero) of the chosen postsynaptic neuron.
             key: draws the delay of a reward scheduled in this step.
-            dt: step (ms).
+            dt (float): step (ms).
             rewarded: `False` detects and counts pairings but schedules no reward (control).
 
         Returns:

@@ -84,9 +84,13 @@ class ErrorModulated(eqx.Module):
         """Filter this call's presynaptic spikes and apply `Δw = η · modulator_j · x_i`.
 
         Args:
-            traces, weights, pre_spikes, dt, conn: as in `STDP.update`.
-            post_spikes: shape `(n_post,)`, not used (kept for the common signature).
-            modulator: `g · e`, a scalar or shape `(n_post,)` (required).
+            traces: as in `STDP.update`.
+            weights (Array): as in `STDP.update`.
+            pre_spikes (Array): as in `STDP.update`.
+            post_spikes (Array): shape `(n_post,)`, not used (kept for the common signature).
+            dt (float): as in `STDP.update`.
+            conn (CSR | ELL | Dense | None): as in `STDP.update`.
+            modulator (float | Array): `g · e`, a scalar or shape `(n_post,)` (required).
 
         Returns:
             `(weights, traces)`.

@@ -136,14 +136,14 @@ class STDP(eqx.Module):
 
         Args:
             traces: from `init` or the previous call.
-            weights: one per synapse of `conn` (`(n_syn,)` CSR, `(n_rows, k)` ELL,
+            weights (Array): one per synapse of `conn` (`(n_syn,)` CSR, `(n_rows, k)` ELL,
                 `(n_pre, n_post)` Dense).
-            pre_spikes: bool or 0/1 floats, shape `(n_pre,)`.
-            post_spikes: bool or 0/1 floats, shape `(n_post,)`.
-            dt: time since the previous call (ms, >= 0).
-            conn: the connectivity the weights belong to; `None` means `weights` is a dense
-                `(n_pre, n_post)` matrix.
-            modulator: ignored (pair STDP has no third factor).
+            pre_spikes (Array): bool or 0/1 floats, shape `(n_pre,)`.
+            post_spikes (Array): bool or 0/1 floats, shape `(n_post,)`.
+            dt (float): time since the previous call (ms, >= 0).
+            conn (CSR | ELL | Dense | None): the connectivity the weights belong to; `None` means
+                `weights` is a dense `(n_pre, n_post)` matrix.
+            modulator (Any): ignored (pair STDP has no third factor).
 
         Returns:
             `(weights, traces)`.

@@ -142,9 +142,14 @@ class EligibilitySTDP(eqx.Module):
         """Advance by `dt` ms with this call's spikes and third factor.
 
         Args:
-            traces, weights, pre_spikes, post_spikes, dt, conn: as in `STDP.update`.
-            modulator: a scalar or shape `(n_post,)`: the dopamine released in this call
-                (with `tau_d`) or the third factor itself (without); `None` means 0.
+            traces: as in `STDP.update`.
+            weights (Array): as in `STDP.update`.
+            pre_spikes (Array): as in `STDP.update`.
+            post_spikes (Array): as in `STDP.update`.
+            dt (float): as in `STDP.update`.
+            conn (CSR | ELL | Dense | None): as in `STDP.update`.
+            modulator (float | Array | None): a scalar or shape `(n_post,)`: the dopamine released
+                in this call (with `tau_d`) or the third factor itself (without); `None` means 0.
 
         Returns:
             `(weights, traces)`.

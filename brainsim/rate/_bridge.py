@@ -84,9 +84,9 @@ def spike_to_rate(pre: str, post: str, n: int, *, tau: float = 20.0, weight=1.0,
         post: the rate population.
         n: number of neurons on each side (one-to-one; ignored with `conn`).
         tau: time constant of the filter (ms, > 0).
-        weight: scale of the rate (per neuron), one-to-one only.
-        conn: optional connectivity instead of one-to-one (its weights are scaled by
-            `1000 / tau`).
+        weight (float | Array): scale of the rate (per neuron), one-to-one only.
+        conn (CSR | ELL | Dense | None): optional connectivity instead of one-to-one (its weights
+            are scaled by `1000 / tau`).
         name: name of the projection (default `"pre->post"`).
 
     Examples:

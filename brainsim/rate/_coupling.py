@@ -43,14 +43,15 @@ class RateCoupling(eqx.Module):
         source: name of the sending population (a `brainsim.rate` population).
         target: name of the receiving population (a rate population, or a
             `brainsim.neurons.PoissonSource` whose input is its rate in Hz, see `RateToSpikes`).
-        weights: a scalar or a vector (one-to-one: `h_i = w_i X_i`; the source has 1 or
-            `n_target` units), a matrix `(n_target, n_source)` (`w_ij` from `j` to `i`), or a
-            sparse `brainsim_ops` connectivity from source to target (`fixed_in_degree`, ...;
-            the product runs through `brainsim_ops.event_matvec` with graded rates, at a cost
+        weights (float | Array | CSR | ELL): a scalar or a vector (one-to-one: `h_i = w_i X_i`; the
+            source has 1 or `n_target` units), a matrix `(n_target, n_source)` (`w_ij` from `j` to
+            `i`), or a sparse `brainsim_ops` connectivity from source to target (`fixed_in_degree`,
+            ...; the product runs through `brainsim_ops.event_matvec` with graded rates, at a cost
             proportional to the synapses); differentiable.
-        delay: delay in ms (default 0: instantaneous); a whole multiple of `dt`.
-        dt: the run's time step (ms), needed with `delay`.
-        gain: optional nonlinearity `ψ` applied to each presynaptic output before weighting.
+        delay (float): delay in ms (default 0: instantaneous); a whole multiple of `dt`.
+        dt (float | None): the run's time step (ms), needed with `delay`.
+        gain (Callable | None): optional nonlinearity `ψ` applied to each presynaptic output before
+            weighting.
 
     Examples:
         >>> import jax, brainsim as bs

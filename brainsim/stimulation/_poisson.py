@@ -44,9 +44,10 @@ class InhomogeneousPoisson(Neuron):
     of the sampled rate.
 
     Args:
-        rate: a function `t (ms) -> rate (Hz)`, returning a scalar or one rate per neuron.
-        times: times (ms) of a sampled rate, strictly increasing; instead of `rate`.
-        rates: rates (Hz, >= 0) at `times`, shape `(k,)` or `(k, n)`; differentiable.
+        rate (Callable | None): a function `t (ms) -> rate (Hz)`, returning a scalar or one rate per
+            neuron.
+        times (Array | None): times (ms) of a sampled rate, strictly increasing; instead of `rate`.
+        rates (Array | None): rates (Hz, >= 0) at `times`, shape `(k,)` or `(k, n)`; differentiable.
         interpolation: `"previous"` or `"linear"` between `times`.
 
     Examples:

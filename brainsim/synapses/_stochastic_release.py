@@ -96,8 +96,9 @@ class BernoulliRelease(eqx.Module):
         """Draw this step's releases; `dt` (ms) is unused.
 
         Returns:
-            The new state and the weight each synapse transmits for a spike of its
-            presynaptic neuron this step (`conn.synapse_shape`; meaningful where it spiked).
+            (tuple[BernoulliState, Array]): the new state and the weight each synapse
+                transmits for a spike of its presynaptic neuron this step
+                (`conn.synapse_shape`; meaningful where it spiked).
         """
         key, sub = jax.random.split(state.key)
         w = jnp.broadcast_to(conn.weights, conn.synapse_shape)
@@ -211,8 +212,9 @@ class QuantalRelease(eqx.Module):
         """Advance by `dt` ms and release at this step's presynaptic spikes.
 
         Returns:
-            The new state and the weight each synapse transmits this step (`k w`;
-            `conn.synapse_shape`; 0 where the presynaptic neuron did not spike).
+            (tuple[QuantalState, Array]): the new state and the weight each synapse
+                transmits this step (`k w`; `conn.synapse_shape`; 0 where the presynaptic
+                neuron did not spike).
         """
         key, k_refill, k_release = jax.random.split(state.key, 3)
         shape = conn.synapse_shape

@@ -304,7 +304,8 @@ class DCLSDense(eqx.Module):
         `exp(-1000)`, is exactly 0 in float32 and float64.
 
         Args:
-            pre, post: population names in the network.
+            pre: name of the presynaptic population in the network.
+            post: name of the postsynaptic population in the network.
             dt: time step (ms) the network will run with.
             name: projection name (default `"pre->post"`).
         """
@@ -333,7 +334,8 @@ class DCLSDense(eqx.Module):
         Args:
             source: spike source model of `n_in` neurons.
             dt: time step (ms) the network will run with.
-            pre, post: population names.
+            pre: name of the source population.
+            post: name of the layer's population.
         """
         return Network(
             {pre: (source, self.n_in), post: (unwrap(self.neuron), self.n_out)},

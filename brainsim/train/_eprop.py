@@ -328,9 +328,9 @@ def eprop_value_and_grad(
             `dt = 1` ms is `tau_reg = -1 / ln 0.97 ≈ 32.8` ms.
 
     Returns:
-        `(loss, grads, final_state)`; `loss` is `E + E_reg`, `grads` has the structure of
-        `equinox.filter(net, equinox.is_inexact_array)` with the weight gradients filled in and
-        zeros for the neuron and readout parameters.
+        (tuple): `(loss, grads, final_state)`; `loss` is `E + E_reg`, `grads` has the
+            structure of `equinox.filter(net, equinox.is_inexact_array)` with the weight
+            gradients filled in and zeros for the neuron and readout parameters.
 
     Examples:
         >>> import jax, jax.numpy as jnp, brainsim as bs

@@ -80,9 +80,10 @@ def online_value_and_grad(
             `brainsim.plasticity.LateralSubspace` and its state, or `None`.
 
     Returns:
-        `(loss, grads, final_state)`, and the lateral states (a tuple, `None` where a layer has
-        none) as a fourth element when `lateral` is given: `grads` has the structure of
-        `equinox.filter(model, equinox.is_inexact_array)`, like `equinox.filter_grad`.
+        (tuple): `(loss, grads, final_state)`, and the lateral states (a tuple, `None` where
+            a layer has none) as a fourth element when `lateral` is given: `grads` has the
+            structure of `equinox.filter(model, equinox.is_inexact_array)`, like
+            `equinox.filter_grad`.
 
     Examples:
         >>> import jax, jax.numpy as jnp

@@ -28,11 +28,13 @@ def project_updates(updates, bases: Sequence[Float[Array, "k n_in"] | None]):
     trainer (BPTT, online, rate-based).
 
     Args:
-        updates: updates (or gradients) of a `Sequential`, e.g. from `equinox.filter_grad`.
+        updates (Sequential): updates (or gradients) of a `Sequential`, e.g. from
+            `equinox.filter_grad`.
         bases: one entry per layer: a basis `(k, n_in)`, or `None` for an unprotected layer.
 
     Returns:
-        `updates` with every protected layer's `weight` projected; all else unchanged.
+        (Sequential): `updates` with every protected layer's `weight` projected; all else
+            unchanged.
 
     Examples:
         >>> import jax, jax.numpy as jnp

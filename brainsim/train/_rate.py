@@ -67,9 +67,9 @@ def rate_value_and_grad(
         key: key for the initial state when `state` is not given.
 
     Returns:
-        `(loss, grads, rates)`: `grads` has the structure of
-        `equinox.filter(model, equinox.is_inexact_array)`; `rates` is the tuple of measured
-        layer rates, `(*batch, n_l)` each.
+        (tuple): `(loss, grads, rates)`: `grads` has the structure of
+            `equinox.filter(model, equinox.is_inexact_array)`; `rates` is the tuple of
+            measured layer rates, `(*batch, n_l)` each.
 
     Examples:
         >>> import jax, jax.numpy as jnp

@@ -116,7 +116,8 @@ def two_timescale_task(
         n_steps: steps per sample, `>= cue_steps + burst_steps`.
         cue_steps: length of the rate cue (steps).
         burst_steps: length of the final burst (steps).
-        rate_high, rate_low: spike probabilities per step of the cue groups.
+        rate_high: spike probability per step of the cue group that is on.
+        rate_low: spike probability per step of the other cue group.
         burst_prob: spike probability per step of the burst group.
 
     Returns:

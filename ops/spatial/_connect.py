@@ -162,22 +162,27 @@ def connect(key, pre, post, rule, *, mask=None, allow_autapses: bool = True,
     of pairs inside the mask and memory to the number of synapses.
 
     Args:
-        key: ``jax.random`` key (same key and arguments give the same connectivity).
-        pre, post: :class:`Layer` s (or ``(n, d)`` coordinate arrays, made into free layers).
-            The same object twice for a recurrent projection.
-        rule: :class:`PairwiseBernoulli`, :class:`FixedInDegree`, :class:`FixedOutDegree`
-            or :class:`FixedTotalNumber`.
-        mask: :class:`Circular`, :class:`Annulus`, :class:`Rectangular`, :class:`Box`, or None.
+        key (PRNGKeyArray): ``jax.random`` key (same key and arguments give the same
+            connectivity).
+        pre (Layer | Array): the presynaptic :class:`Layer` (or ``(n, d)`` coordinates, made
+            into a free layer).
+        post (Layer | Array): the postsynaptic layer, as ``pre``; the same object as ``pre``
+            for a recurrent projection.
+        rule (PairwiseBernoulli | FixedInDegree | FixedOutDegree | FixedTotalNumber): the
+            connection rule.
+        mask (Circular | Annulus | Rectangular | Box | None): the region of the candidate
+            partners, or None (all neurons).
         allow_autapses: allow ``i -> i`` (index equality: only meaningful when ``pre`` and
             ``post`` are the same population).
         allow_multapses: allow repeated pairs in the degree and total-number rules (the
             Bernoulli rule never repeats a pair).
-        weights: a number (one weight for all, stored once unless ``per_synapse``) or a
-            kernel of distance giving each synapse's weight (stored per synapse).
-        delays: None, a number or a kernel of distance, in ms (e.g.
+        weights (float | Callable): a number (one weight for all, stored once unless
+            ``per_synapse``) or a kernel of distance giving each synapse's weight (stored per
+            synapse).
+        delays (float | Callable | None): None, a number or a kernel of distance, in ms (e.g.
             ``Linear(intercept=0.5, slope=0.01)``: 0.5 ms plus 10 µs per length unit).
         per_synapse: store one weight per synapse even for a number.
-        dtype: weight dtype (default: JAX's default float).
+        dtype (jax.typing.DTypeLike | None): weight dtype (default: JAX's default float).
 
     Returns:
         A :class:`SpatialConnection` ``(conn, distance, delay)``.

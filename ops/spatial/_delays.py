@@ -16,7 +16,8 @@ def delay_steps(delay, dt: float) -> np.ndarray:
     arrive in the step it was sent (NEST rejects delays below its resolution too).
 
     Args:
-        delay: delays in ms, any shape (>= dt / 2 after rounding to at least 1 step).
+        delay (float | Array): delays in ms, any shape (>= dt / 2 after rounding to at least 1
+            step).
         dt: time step in ms (> 0).
 
     Returns:

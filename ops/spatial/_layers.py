@@ -129,9 +129,9 @@ def grid(shape, *, extent=None, center=None, periodic: bool = False) -> Layer:
     the grid starts at 0, so coordinates are ``i_a + 1/2``.
 
     Args:
-        shape: cells per axis, 1 to 3 positive ints.
-        extent: side lengths of the region (default: ``shape``).
-        center: center of the region (default: ``extent / 2``).
+        shape (tuple[int, ...]): cells per axis, 1 to 3 positive ints.
+        extent (Sequence[float] | None): side lengths of the region (default: ``shape``).
+        center (Sequence[float] | None): center of the region (default: ``extent / 2``).
         periodic: wrap around on every axis.
 
     Examples:
@@ -164,10 +164,12 @@ def random(key, n: int, *, extent, center=None, periodic: bool = False) -> Layer
     the same with and without ``jax_enable_x64``.
 
     Args:
-        key: ``jax.random`` key (same key, same positions).
+        key (PRNGKeyArray): ``jax.random`` key (same key, same positions).
         n: number of neurons.
-        extent: side lengths, 1 to 3 numbers > 0 (the number sets the dimension).
-        center: center of the region (default: ``extent / 2``, so the region starts at 0).
+        extent (Sequence[float]): side lengths, 1 to 3 numbers > 0 (the number sets the
+            dimension).
+        center (Sequence[float] | None): center of the region (default: ``extent / 2``, so
+            the region starts at 0).
         periodic: wrap around on every axis.
 
     Examples:
@@ -192,9 +194,10 @@ def free(positions, *, extent=None, center=None, periodic: bool = False) -> Laye
     no neuron sits on its edge; 1 length unit wide on a flat axis), as NEST does.
 
     Args:
-        positions: coordinates, shape ``(n, d)`` (length unit).
-        extent: side lengths of the region (default: see above).
-        center: center of the region (default: the bounding box's center).
+        positions (Float[Array, 'n d']): coordinates (length unit).
+        extent (Sequence[float] | None): side lengths of the region (default: see above).
+        center (Sequence[float] | None): center of the region (default: the bounding box's
+            center).
         periodic: wrap around on every axis (needs ``extent``).
 
     Examples:
