@@ -1,0 +1,89 @@
+"""The API reference (docs/api/) covers every public name, the site's nav lists every page, and
+the code the landing page shows runs as shown."""
+
+import contextlib
+import importlib
+import io
+import math
+import pathlib
+import pkgutil
+import re
+import types
+
+import pytest
+
+ROOT = pathlib.Path(__file__).resolve().parents[1]
+API = ROOT / "docs" / "api"
+
+
+def _entries(directory):
+    """The `::: path` entries of the Markdown pages in `directory`."""
+    found = set()
+    for page in directory.glob("*.md"):
+        found.update(re.findall(r"^::: (\S+)\s*$", page.read_text(), flags=re.MULTILINE))
+    return found
+
+
+def _public_modules():
+    """`brainsim`, `brainsim_ops` and every module under them without a private (`_`) part in
+    its name that declares `__all__`."""
+    names = []
+    for top in ("brainsim", "brainsim_ops"):
+        package = importlib.import_module(top)
+        names.append(top)
+        found = pkgutil.walk_packages(package.__path__, prefix=f"{top}.")
+        names += sorted(info.name for info in found)
+    public = [n for n in names if not any(part.startswith("_") for part in n.split("."))]
+    return [n for n in public if hasattr(importlib.import_module(n), "__all__")]
+
+
+def _public_names(module_name):
+    """The names `module_name` exports in `__all__`, less the submodules (they have pages)."""
+    module = importlib.import_module(module_name)
+    exported = ((name, getattr(module, name)) for name in module.__all__)
+    return [name for name, obj in exported if not isinstance(obj, types.ModuleType)]
+
+
+ENTRIES = _entries(API)
+
+
+@pytest.mark.parametrize("module_name", _public_modules())
+def test_every_public_name_has_an_api_reference_entry(module_name):
+    missing = [n for n in _public_names(module_name) if f"{module_name}.{n}" not in ENTRIES]
+    assert not missing, f"no `::: {module_name}.<name>` entry in docs/api/ for {missing}"
+
+
+def test_every_api_reference_entry_names_a_public_object():
+    public = {f"{m}.{n}" for m in _public_modules() for n in _public_names(m)}
+    stale = sorted(ENTRIES - public)
+    assert not stale, f"docs/api/ has entries for names no module exports: {stale}"
+
+
+def test_every_docs_page_is_in_the_nav():
+    nav = set(re.findall(r"(\S+\.md)\s*$", (ROOT / "mkdocs.yml").read_text(), re.MULTILINE))
+    pages = {p.relative_to(ROOT / "docs").as_posix() for p in (ROOT / "docs").rglob("*.md")}
+    assert pages - nav == set(), f"pages missing from mkdocs.yml's nav: {sorted(pages - nav)}"
+    assert nav - pages == set(), f"mkdocs.yml's nav names missing pages: {sorted(nav - pages)}"
+
+
+def _python_blocks(page):
+    """The ```python code blocks of a docs page, in order."""
+    text = (ROOT / "docs" / page).read_text()
+    return re.findall(r"^```python\n(.*?)^```", text, flags=re.MULTILINE | re.DOTALL)
+
+
+def test_landing_page_example_runs_as_shown():
+    (block,) = _python_blocks("index.md")
+    assert len([line for line in block.splitlines() if line.strip()]) <= 10
+    namespace = {}
+    printed = io.StringIO()
+    with contextlib.redirect_stdout(printed):
+        exec(compile(block, "docs/index.md", "exec"), namespace)
+    mean_rate = float(namespace["result"].rate())
+    # 100 LIF neurons driven from 100 pA (R I = 10 mV, below the 15 mV to threshold: silent) to
+    # 400 pA (40 mV: regular firing, ~100 Hz at the top): a mean of some tens of Hz.
+    assert 10.0 < mean_rate < 100.0
+    assert f"mean rate {mean_rate:.1f} Hz" in printed.getvalue()
+    gradient = float(printed.getvalue().split("d rate / d tau_m:")[1])
+    # A longer membrane time constant charges the membrane more slowly: the rate falls.
+    assert math.isfinite(gradient) and gradient < 0.0
