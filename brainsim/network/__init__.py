@@ -7,10 +7,13 @@ from brainsim.network._gap_junctions import (
     membrane_capacitance,
 )
 from brainsim.network._network import Network
+from brainsim.network._partition import PartitionedNetwork, partition
 from brainsim.network._projection import Projection, ProjectionState
 
 __all__ = [
     "Network",
+    "PartitionedNetwork",
+    "partition",
     "Projection",
     "ProjectionState",
     "DelayState",
