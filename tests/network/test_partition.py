@@ -6,6 +6,7 @@ devices is fixed when JAX starts); the in-process tests use one device.
 
 import json
 import pathlib
+import socket
 import subprocess
 import sys
 
@@ -50,6 +51,30 @@ def test_gradient_through_partitioned_run_equals_unpartitioned(runs):
     grads = runs["gradient"]
     assert grads["plain"] != 0.0
     np.testing.assert_allclose(grads["partitioned"], grads["plain"], rtol=1e-5)
+
+
+def test_two_processes_on_localhost_give_the_spikes_of_one(tmp_path):
+    """`jax.distributed` with a loopback coordinator: 2 processes x 2 CPU devices."""
+    with socket.socket() as probe:
+        probe.bind(("localhost", 0))
+        port = str(probe.getsockname()[1])
+    out = tmp_path / "report.json"
+    script = str(HERE / "_partition_processes.py")
+    processes = [
+        subprocess.Popen([sys.executable, script, str(i), "2", port, str(out)],
+                         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        for i in range(2)
+    ]
+    for process in processes:
+        _, err = process.communicate(timeout=600)
+        assert process.returncode == 0, err[-3000:]
+    report = json.loads(out.read_text())
+    assert (report["devices"], report["parts"], report["packed"]) == (4, 4, True)
+    assert report["step"] == 1000
+    assert report["max_dv"] < 1e-4
+    for name in ("E.spikes", "I.spikes"):
+        assert len(report[f"reference {name}"][0]) > 100
+        assert report[f"partitioned {name}"] == report[f"reference {name}"]
 
 
 def _coba(n=203):
