@@ -14,6 +14,11 @@ line.
     python bench/coba.py                                      # COBA and COBAHH at 4k
     python bench/coba.py --sizes 4000 40000 400000 --models coba
     python bench/coba.py --peer-python /path/to/venv/bin/python
+    python bench/coba.py --models coba --sizes 4000 40000 400000 --devices 2 --simulators brainsim
+
+With `--devices N`, brainsim runs on 1 core unpartitioned and on N cores partitioned over N
+CPU devices (`brainsim.network.partition`, one device per core), each line saying
+`"devices"`.
 """
 
 from __future__ import annotations
@@ -71,7 +76,8 @@ def _emit_run(
     )
 
 
-def run_brainsim(model: str, n: int, duration: float, dt: float, cores: int) -> None:
+def run_brainsim(model: str, n: int, duration: float, dt: float, cores: int,
+                 devices: int = 1) -> None:
     import brainsim as bs
 
     bs.use_cpu_cores(cores)
@@ -79,6 +85,8 @@ def run_brainsim(model: str, n: int, duration: float, dt: float, cores: int) -> 
 
     began = time.perf_counter()
     net, inputs = getattr(bs.benchmarks, model)(jax.random.key(0), n=n)
+    if devices > 1:
+        net = bs.network.partition(net, devices=devices)
     state = net.init(jax.random.key(1))
     jax.block_until_ready(state)
     build_s = time.perf_counter() - began
@@ -101,7 +109,7 @@ def run_brainsim(model: str, n: int, duration: float, dt: float, cores: int) -> 
     _emit_run(
         model, "brainsim", n=n, cores=cores, dt=dt, duration=duration, run_s=run_s,
         spikes_e=len(result.spikes["E.spikes"]), spikes_i=len(result.spikes["I.spikes"]),
-        build_s=build_s, compile_s=compile_s,
+        build_s=build_s, compile_s=compile_s, devices=devices,
     )  # fmt: skip
 
 
@@ -389,9 +397,11 @@ def _importable(python: str, module: str) -> bool:
     return probe.returncode == 0
 
 
-def _measure(python, simulator, model, n, cores, args, cache: str | None = None) -> None:
+def _measure(python, simulator, model, n, cores, args, cache: str | None = None,
+             devices: int = 1) -> None:
     """One measurement in a fresh process; for brainsim, `cache` names the compilation cache
-    (`"cold"`: a new empty directory, `"warm"`: the one the cold process filled)."""
+    (`"cold"`: a new empty directory, `"warm"`: the one the cold process filled) and
+    `devices` the number of parts of a partitioned network."""
     command = [
         python,
         __file__,
@@ -407,6 +417,8 @@ def _measure(python, simulator, model, n, cores, args, cache: str | None = None)
         str(args.duration),
         "--dt",
         str(args.dt),
+        "--devices",
+        str(devices),
     ]
     env = dict(os.environ, OMP_NUM_THREADS=str(cores))
     if cache is not None:
@@ -449,6 +461,12 @@ def main() -> None:
         default=[1, 2],
         help="core counts for brainsim (peers run on the first)",
     )
+    parser.add_argument(
+        "--devices",
+        type=int,
+        default=1,
+        help="also run brainsim partitioned over this many CPU devices, one per core",
+    )
     parser.add_argument("--simulators", nargs="+", default=list(SIMULATORS), choices=SIMULATORS)
     parser.add_argument(
         "--peer-python", default=sys.executable, help="interpreter that has the peers installed"
@@ -459,8 +477,14 @@ def main() -> None:
     if args.worker:
         if args.worker != "brainsim":
             os.sched_setaffinity(0, sorted(os.sched_getaffinity(0))[: args.cores[0]])
-        _RUNNERS[args.worker](args.models[0], args.sizes[0], args.duration, args.dt, args.cores[0])
+        extra = {"devices": args.devices} if args.worker == "brainsim" else {}
+        _RUNNERS[args.worker](
+            args.models[0], args.sizes[0], args.duration, args.dt, args.cores[0], **extra
+        )
         return
+    settings = [(cores, 1) for cores in args.cores]  # (cores, devices) of brainsim
+    if args.devices > 1:
+        settings = [(1, 1), (args.devices, args.devices)]
     peers = {}
     for simulator in args.simulators:
         if simulator != "brainsim":
@@ -469,10 +493,11 @@ def main() -> None:
         for n in args.sizes:
             for simulator in args.simulators:
                 if simulator == "brainsim":
-                    for cores in args.cores:
+                    for cores, devices in settings:
                         with tempfile.TemporaryDirectory() as args.cache_dir:
                             for cache in ("cold", "warm"):
-                                _measure(sys.executable, simulator, model, n, cores, args, cache)
+                                _measure(sys.executable, simulator, model, n, cores, args, cache,
+                                         devices)
                 elif peers[simulator]:
                     _measure(args.peer_python, simulator, model, n, args.cores[0], args)
                 else:
