@@ -87,3 +87,55 @@ def test_landing_page_example_runs_as_shown():
     gradient = float(printed.getvalue().split("d rate / d tau_m:")[1])
     # A longer membrane time constant charges the membrane more slowly: the rate falls.
     assert math.isfinite(gradient) and gradient < 0.0
+
+
+def _titled_blocks(page, title):
+    """The ```python title="<title>" code blocks of a docs page, in order."""
+    text = (ROOT / "docs" / page).read_text()
+    pattern = rf'^```python title="{title}"\n(.*?)^```'
+    return re.findall(pattern, text, flags=re.MULTILINE | re.DOTALL)
+
+
+def _run_small(block, sizes_line, small_sizes):
+    """Execute a docs block with its sizes line (`n, duration = ...`, the block's first
+    assignment of the sizes) replaced by `small_sizes`; its namespace."""
+    pattern = rf"^{re.escape(sizes_line)} = .*$"
+    small, count = re.subn(pattern, f"{sizes_line} = {small_sizes}", block, flags=re.MULTILINE)
+    assert count == 1, f"the block no longer sets `{sizes_line}` in one line"
+    namespace = {}
+    with contextlib.redirect_stdout(io.StringIO()):
+        exec(compile(small, "docs/from_brian2.md", "exec"), namespace)
+    return namespace
+
+
+BRIAN2_PAGE = _titled_blocks("from_brian2.md", "brainsim")
+
+
+def test_brian2_page_pairs_each_brian2_script_with_a_brainsim_block():
+    assert len(BRIAN2_PAGE) == 3
+    assert len(_titled_blocks("from_brian2.md", "Brian2")) == 3
+
+
+def test_brian2_page_coba_runs_at_small_size():
+    ns = _run_small(BRIAN2_PAGE[0], "n_e, n_i, duration", "160, 40, 50.0")
+    result = ns["result"]
+    assert result.spikes["E.spikes"].n == 160 and result.spikes["I.spikes"].n == 40
+    # The 20 mV drive takes a neuron from rest past threshold (10 mV above rest) within ~14 ms:
+    # both populations fire in 50 ms.
+    assert float(result.rate("E.spikes")) > 0.0 and float(result.rate("I.spikes")) > 0.0
+
+
+def test_brian2_page_stdp_network_runs_at_small_size():
+    ns = _run_small(BRIAN2_PAGE[1], "n, duration", "1000, 300.0")
+    w, w0, g_max = ns["w"], ns["w0"][:, 0], ns["g_max"]
+    assert w.shape == (1000,)
+    assert float(w.min()) >= 0.0 and float(w.max()) <= g_max  # hard bounds
+    assert float(abs(w - w0).max()) > 0.0  # the neuron fires (~20 Hz): the weights moved
+
+
+def test_brian2_page_tripartite_synapse_runs_at_small_size():
+    ns = _run_small(BRIAN2_PAGE[2], "n, duration", "10, 300.0")
+    released = ns["result"]["synapses.synapses.stp.r"]
+    assert released.shape[1] == 10
+    # r_S = u_S x_S: a released fraction of the resources, in [0, 1].
+    assert float(released.min()) >= 0.0 and float(released.max()) <= 1.0
