@@ -10,24 +10,30 @@ from jax._src import xla_bridge
 __all__ = ["use_cpu_cores"]
 
 
-def use_cpu_cores(n: int) -> list[int]:
+def use_cpu_cores(n: int, *, split_ops: bool = False) -> list[int]:
     """Run this process (and so XLA's CPU work) on `n` CPU cores; call it before computing.
 
     XLA sizes its CPU thread pool once, when JAX first computes, from the cores the process may
-    run on, and then splits every sizeable elementwise step across that pool. For networks of
-    up to tens of thousands of neurons the split costs more than it saves (each step is only
-    microseconds of work, and waking a second thread costs about a microsecond per operation):
-    COBA with 4000 neurons runs about 1.5x faster on one core than on two. Like Brian2's
+    run on, and can split every sizeable operation across that pool. For spiking networks the
+    split costs more than it saves (a step is many small operations, and waking a second
+    thread costs about a microsecond per operation): COBA with 4000 neurons ran 1.2-1.5x
+    slower on two cores than on one. So by default each device computes on one thread
+    (`--xla_cpu_multi_thread_eigen=false`), and the cores serve one device each: a network
+    cut across them (`brainsim.network.partition`) or the points of a sweep. Like Brian2's
     `openmp_threads` or NEST's `local_num_threads`, this is a per-process setting; it restricts
     the process's CPU affinity, which threads started later (numpy, numba) inherit.
 
     It also gives JAX one CPU device per core (`jax.devices("cpu")`), so that independent work
-    can run side by side, one program per core: `brainsim.sweep` spreads its points over them.
+    can run side by side, one program per core: `brainsim.sweep` spreads its points over them,
+    and `brainsim.network.partition` cuts one network across them.
     A single simulation still runs on the first device. (A device count already set through
     `XLA_FLAGS=--xla_force_host_platform_device_count` is left alone.)
 
     Args:
         n: number of cores (>= 1); the first `n` of the cores the process may use now.
+        split_ops: let XLA split single operations across the cores (for large dense work,
+            e.g. training with big matrix products, on one device). An
+            `xla_cpu_multi_thread_eigen` setting already in `XLA_FLAGS` is left alone.
 
     Returns:
         The cores the process now runs on.
@@ -52,6 +58,9 @@ def use_cpu_cores(n: int) -> list[int]:
     allowed = sorted(os.sched_getaffinity(0))
     os.sched_setaffinity(0, allowed[:n])
     cores = sorted(os.sched_getaffinity(0))
-    if "xla_force_host_platform_device_count" not in os.environ.get("XLA_FLAGS", ""):
+    flags = os.environ.get("XLA_FLAGS", "")
+    if "xla_force_host_platform_device_count" not in flags:
         jax.config.update("jax_num_cpu_devices", len(cores))
+    if not split_ops and "xla_cpu_multi_thread_eigen" not in flags:
+        os.environ["XLA_FLAGS"] = f"{flags} --xla_cpu_multi_thread_eigen=false".strip()
     return cores

@@ -1,5 +1,6 @@
 """`brainsim.use_cpu_cores`: the process-wide core count, fixed before the first computation."""
 
+import os
 import subprocess
 import sys
 import textwrap
@@ -36,3 +37,19 @@ def test_one_core_compiles_without_splitting_and_refuses_after_the_first_computa
 def test_bad_core_counts_are_named(bad):
     with pytest.raises(ValueError, match="`n` must be a positive int"):
         bs.use_cpu_cores(bad)
+
+
+@pytest.mark.parametrize("split_ops", [False, True])
+def test_each_device_computes_on_one_thread_unless_split_ops(split_ops):
+    script = textwrap.dedent(
+        f"""
+        import os, brainsim as bs, jax
+        cores = bs.use_cpu_cores(2, split_ops={split_ops})
+        print(len(jax.devices()) == len(cores),
+              "xla_cpu_multi_thread_eigen=false" in os.environ.get("XLA_FLAGS", ""))
+        """
+    )
+    env = {k: v for k, v in os.environ.items() if k != "XLA_FLAGS"}
+    out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
+                         check=True, timeout=120, env=env).stdout.split()
+    assert out == ["True", str(not split_ops)]
