@@ -105,6 +105,46 @@ def init_delay(mode: str, max_delay: int, n_pre: int, n_post: int, dtype) -> Del
     return DelayState(ring=jnp.zeros((max_delay + 1, width), dtype))
 
 
+def emit(
+    mode: str,
+    delay_steps: Int[Array, ...],
+    state: DelayState,
+    events: Float[Array, " n_pre"],
+    conn,
+    step_index: Int[Array, ""],
+) -> DelayState:
+    """Push the presynaptic `events` emitted at step `step_index` into the ring.
+
+    Per-synapse delays scatter them at once to their arrival slots
+    (`brainsim_ops.event_scatter_delayed`, event-driven); the other modes keep the events.
+    """
+    if mode == "synapse":
+        return DelayState(bo.event_scatter_delayed(events, conn, delay_steps, state.ring,
+                                                   step_index))  # fmt: skip
+    return DelayState(state.ring.at[step_index % state.ring.shape[0]].set(events))
+
+
+def arrive(
+    mode: str,
+    delay_steps: Int[Array, ...],
+    state: DelayState,
+    conn,
+    step_index: Int[Array, ""],
+) -> tuple[DelayState, Float[Array, " n_post"]]:
+    """The input arriving at step `step_index` per post neuron (per-synapse delays: read and
+    clear the current slot in place, `brainsim_ops.ring_pop`)."""
+    if mode == "synapse":
+        ring, arriving = bo.ring_pop(state.ring, step_index)
+        return DelayState(ring=ring), arriving
+    slots = state.ring.shape[0]
+    source_slot = (step_index - delay_steps) % slots
+    if mode == "projection":
+        delayed = state.ring[source_slot]
+    else:
+        delayed = state.ring[source_slot, jnp.arange(state.ring.shape[1])]
+    return state, bo.event_matvec(delayed, conn)
+
+
 def deliver(
     mode: str,
     delay_steps: Int[Array, ...],
@@ -113,20 +153,7 @@ def deliver(
     conn,
     step_index: Int[Array, ""],
 ) -> tuple[DelayState, Float[Array, " n_post"]]:
-    """Push this step's presynaptic `events` and return the input arriving now per post neuron.
-
-    Per-synapse delays use `brainsim_ops.event_scatter_delayed` (event-driven scatter into the
-    ring at emission) and `brainsim_ops.ring_pop` (read and clear the current slot in place).
-    """
-    if mode == "synapse":
-        ring = bo.event_scatter_delayed(events, conn, delay_steps, state.ring, step_index)
-        ring, arriving = bo.ring_pop(ring, step_index)
-        return DelayState(ring=ring), arriving
-    slots = state.ring.shape[0]
-    ring = state.ring.at[step_index % slots].set(events)
-    source_slot = (step_index - delay_steps) % slots
-    if mode == "projection":
-        delayed = ring[source_slot]
-    else:
-        delayed = ring[source_slot, jnp.arange(ring.shape[1])]
-    return DelayState(ring=ring), bo.event_matvec(delayed, conn)
+    """Push this step's presynaptic `events` and return the input arriving now per post neuron
+    (`emit`, then `arrive`)."""
+    state = emit(mode, delay_steps, state, events, conn, step_index)
+    return arrive(mode, delay_steps, state, conn, step_index)

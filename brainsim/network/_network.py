@@ -263,9 +263,11 @@ class Network(eqx.Module):
         """`step`, with this step's spikes passed through `exchange` before delivery.
 
         `exchange(spikes) -> (spikes, presynaptic)` maps the dict of each population's spikes
-        to the spikes the step returns and those the projections deliver (`None`: both are the
-        spikes themselves). A partitioned network (`brainsim.network.partition`) steps its
-        part of each population here and gathers the presynaptic spikes of all parts.
+        to the spikes the step returns and those the projections deliver (`exchange=None`:
+        both are the spikes themselves). With `presynaptic` None, the projections only
+        receive (`Projection.receive`): the caller emits the spikes later. A partitioned
+        network (`brainsim.network.partition`) steps its part of each population here and
+        gathers the presynaptic spikes of all parts, every step or in blocks.
         """
         inputs = dict(inputs or {})
         modulators = inputs.pop("modulators", None) or {}
@@ -336,7 +338,8 @@ class Network(eqx.Module):
         if kept:
             new_state["couplings"] = kept
         new_state["synapses"] = {
-            proj.name: proj.step(
+            proj.name: proj.receive(state["synapses"][proj.name], state["step"], dt=dt)
+            if presynaptic is None else proj.step(
                 state["synapses"][proj.name],
                 presynaptic[proj.pre],
                 state["step"],

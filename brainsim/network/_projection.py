@@ -13,8 +13,10 @@ from jaxtyping import Array, Float, Int
 import brainsim_ops as bo
 from brainsim.network._delays import (
     DelayState,
+    arrive,
     delay_steps_from_ms,
     deliver,
+    emit,
     init_delay,
     parse_delay,
 )
@@ -282,3 +284,23 @@ class Projection(eqx.Module):
         kinetics = self.kinetics.step(state.kinetics, arriving, dt=dt)
         return ProjectionState(
             kinetics, delay, stp, weights, traces, state.wiring, state.connected)
+
+    def emit(self, state: ProjectionState, pre_spikes, step_index, *, dt) -> ProjectionState:
+        """The emission half of `step`, for a delayed projection without plasticity: advance
+        the short-term plasticity by this step's `pre_spikes` (emitted at `step_index`) and
+        push the events into the delay ring. With `receive` at every step, this may run
+        later, up to the smallest delay (a partitioned network exchanges spikes in blocks)."""
+        stp, events = state.stp, pre_spikes
+        if self.stp is not None:
+            stp, events = self.stp.step(stp, pre_spikes, dt=dt)
+        delay = emit(self.delay_per, self.delay_steps, state.delay, events, self.conn,
+                     step_index)  # fmt: skip
+        return state._replace(stp=stp, delay=delay)
+
+    def receive(self, state: ProjectionState, step_index, *, dt) -> ProjectionState:
+        """The arrival half of `step` (see `emit`): the input arriving at `step_index` enters
+        the kinetics, which advance by `dt` ms."""
+        delay, arriving = arrive(self.delay_per, self.delay_steps, state.delay, self.conn,
+                                 step_index)  # fmt: skip
+        return state._replace(delay=delay,
+                              kinetics=self.kinetics.step(state.kinetics, arriving, dt=dt))

@@ -28,14 +28,14 @@ def lif():
 
 def delayed(key):
     """E (250) and I (61: uneven parts) with a delay per projection, per presynaptic neuron
-    and per synapse, and Tsodyks-Markram release on I->E."""
+    and per synapse, and Tsodyks-Markram release on I->E; the smallest delay is 5 steps."""
     n_e, n_i = 250, 61
     keys = jax.random.split(key, 6)
     ee = bo.fixed_prob(keys[0], n_e, n_e, 0.1, weight=0.9)
     ei = bo.fixed_prob(keys[1], n_e, n_i, 0.1, weight=0.9)
     ie = bo.fixed_prob(keys[2], n_i, n_e, 0.2, weight=4.0)
-    pre_delays = np.asarray(jax.random.randint(keys[3], (n_e,), 1, 30))
-    synapse_delays = np.asarray(jax.random.randint(keys[4], (ee.n_syn,), 0, 25))
+    pre_delays = np.asarray(jax.random.randint(keys[3], (n_e,), 5, 30))
+    synapse_delays = np.asarray(jax.random.randint(keys[4], (ee.n_syn,), 5, 25))
     exc = dict(kinetics=bs.synapses.Exponential(tau=5.0), output=bs.synapses.Conductance(E=0.0))
     inh = dict(kinetics=bs.synapses.Exponential(tau=10.0),
                output=bs.synapses.Conductance(E=-80.0))
@@ -62,13 +62,13 @@ def plastic(key):
     return network, {"E": jnp.linspace(19.0, 23.0, n)}
 
 
-def compare(network, inputs, parts, record, duration=100.0):
+def compare(network, inputs, parts, record, duration=100.0, **options):
     state = network.init(jax.random.key(1))
     reference = bs.run(network, state, inputs=inputs, duration=duration, dt=DT, record=record,
                        progress=False)
     out = {}
     for count in parts:
-        parted = bs.network.partition(network, devices=count)
+        parted = bs.network.partition(network, devices=count, **options)
         result = bs.run(parted, parted.init(jax.random.key(1)), inputs=inputs,
                         duration=duration, dt=DT, record=record, progress=False)
         same = all(
@@ -80,7 +80,7 @@ def compare(network, inputs, parts, record, duration=100.0):
         spikes = sum(len(reference.spikes[k]) for k in reference.spikes)
         v = max(float(np.abs(np.asarray(reference.traces[k]) - result.traces[k]).max())
                 for k in reference.traces)
-        entry = dict(same_spikes=same, spikes=spikes, max_dv=v)
+        entry = dict(same_spikes=same, spikes=spikes, max_dv=v, every=parted.plan.every)
         final = parted.gather(result.final_state)
         for name, ps in reference.final_state["synapses"].items():
             if ps.weights is not None:
@@ -113,6 +113,10 @@ def main():
         "coba": compare(*bs.benchmarks.coba(jax.random.key(0), n=601), (2, 4),
                         ["E.spikes", "I.spikes", "E.v"]),
         "delayed": compare(*delayed(jax.random.key(2)), (2, 4), ["E.spikes", "I.spikes", "I.v"]),
+        "delayed_every_step": compare(*delayed(jax.random.key(2)), (2,),
+                                      ["E.spikes", "I.spikes", "I.v"], exchange_every=1),
+        "delayed_packed": compare(*delayed(jax.random.key(2)), (4,),
+                                  ["E.spikes", "I.spikes", "I.v"], packed=True, duration=103.7),
         "plastic": compare(*plastic(jax.random.key(3)), (2, 4), ["E.spikes", "E.v"],
                            duration=200.0),
         "gradient": gradient(2),

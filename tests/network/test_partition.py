@@ -29,15 +29,23 @@ def runs():
     return json.loads(done.stdout)
 
 
-@pytest.mark.parametrize("parts", ["2", "4"])
-@pytest.mark.parametrize("case", ["coba", "delayed", "plastic"])
-def test_partitioned_spikes_equal_unpartitioned(runs, case, parts):
+CASES = [  # (case, parts, steps between exchanges, steps run)
+    ("coba", "2", 1, 1000), ("coba", "4", 1, 1000),
+    ("delayed", "2", 5, 1000), ("delayed", "4", 5, 1000),  # exchange in blocks of 5 steps
+    ("delayed_every_step", "2", 1, 1000),
+    ("delayed_packed", "4", 5, 1037),  # bits; the run ends inside a block
+    ("plastic", "2", 1, 2000), ("plastic", "4", 1, 2000),
+]
+
+
+@pytest.mark.parametrize(("case", "parts", "every", "steps"), CASES)
+def test_partitioned_spikes_equal_unpartitioned(runs, case, parts, every, steps):
     entry = runs[case][parts]
     assert entry["spikes"] > 500  # the networks are active
     assert entry["same_spikes"]
     # Same operations in the same order, up to XLA's fusion choices: float32 rounding.
     assert entry["max_dv"] < 1e-4
-    assert entry["step"] == {"coba": 1000, "delayed": 1000, "plastic": 2000}[case]
+    assert (entry["every"], entry["step"]) == (every, steps)
 
 
 @pytest.mark.parametrize("parts", ["2", "4"])
@@ -153,3 +161,7 @@ def test_partition_refuses_what_it_cannot_cut():
     plastic = bs.Network({"E": (lif, 4)}, [bs.Projection("E", "E", conn, plasticity=stdp)])
     with pytest.raises(ValueError, match="scalar constants"):
         bs.network.partition(plastic, devices=1)
+    delayed = bs.Network({"E": (lif, 4)}, [bs.Projection("E", "E", conn, delay_steps=3)])
+    assert bs.network.partition(delayed, devices=1).plan.every == 3
+    with pytest.raises(ValueError, match="from 1 to 3"):
+        bs.network.partition(delayed, devices=1, exchange_every=4)
