@@ -96,15 +96,15 @@ def _titled_blocks(page, title):
     return re.findall(pattern, text, flags=re.MULTILINE | re.DOTALL)
 
 
-def _run_small(block, sizes_line, small_sizes):
-    """Execute a docs block with its sizes line (`n, duration = ...`, the block's first
-    assignment of the sizes) replaced by `small_sizes`; its namespace."""
+def _run_small(block, sizes_line, small_sizes, page="from_brian2.md"):
+    """Execute a code block of docs page `page` with its sizes line (`n, duration = ...`, the
+    block's one assignment of the sizes) replaced by `small_sizes`; its namespace."""
     pattern = rf"^{re.escape(sizes_line)} = .*$"
     small, count = re.subn(pattern, f"{sizes_line} = {small_sizes}", block, flags=re.MULTILINE)
     assert count == 1, f"the block no longer sets `{sizes_line}` in one line"
     namespace = {}
     with contextlib.redirect_stdout(io.StringIO()):
-        exec(compile(small, "docs/from_brian2.md", "exec"), namespace)
+        exec(compile(small, f"docs/{page}", "exec"), namespace)
     return namespace
 
 
@@ -139,3 +139,28 @@ def test_brian2_page_tripartite_synapse_runs_at_small_size():
     assert released.shape[1] == 10
     # r_S = u_S x_S: a released fraction of the resources, in [0, 1].
     assert float(released.min()) >= 0.0 and float(released.max()) <= 1.0
+
+
+BRAINPY_PAGE = _titled_blocks("from_brainpy.md", "brainsim")
+
+
+def test_brainpy_page_pairs_each_brainpy_script_with_a_brainsim_block():
+    assert len(BRAINPY_PAGE) == 2
+    assert len(_titled_blocks("from_brainpy.md", "BrainPy")) == 2
+
+
+def test_brainpy_page_coba_runs_at_small_size():
+    ns = _run_small(BRAINPY_PAGE[0], "n_e, n_i, duration", "80, 20, 30.0", "from_brainpy.md")
+    result = ns["result"]
+    assert result.spikes["E.spikes"].n == 80 and result.spikes["I.spikes"].n == 20
+    assert float(result.rate("E.spikes")) > 0.0  # the 20 mV drive crosses threshold
+
+
+def test_brainpy_page_training_runs_and_lowers_the_loss_at_small_size():
+    ns = _run_small(BRAINPY_PAGE[1], "steps, batch", "30, 4", "from_brainpy.md")
+    losses = ns["losses"]
+    assert len(losses) == 5 and all(math.isfinite(v) for v in losses)
+    # 20 classes: an untrained readout gives about ln 20 = 3.0; Adam on one fixed batch lowers
+    # it step by step.
+    assert abs(losses[0] - math.log(20)) < 0.5
+    assert losses[-1] < losses[0]
