@@ -122,15 +122,25 @@ def _check_supported(network: Network) -> None:
             )
 
 
-def _local_synapses(conn, start: int, stop: int) -> np.ndarray:
-    """Storage indices of the synapses of `conn` onto posts `start:stop`, by presynaptic
-    neuron (stable: the order within a row is kept)."""
+def _synapse_ends(conn) -> tuple[np.ndarray, np.ndarray]:
+    """The presynaptic and postsynaptic neuron of each synapse of `conn` (storage order)."""
+    if isinstance(conn, bo.Dense):
+        return np.zeros(0, np.int32), np.zeros(0, np.int32)
     pre, post = (np.asarray(a).reshape(-1) for a in bo.synapse_neurons(conn))
+    return pre, post
+
+
+def _local_synapses(ends, start: int, stop: int) -> np.ndarray:
+    """Storage indices of the synapses onto posts `start:stop`, by presynaptic neuron (stable:
+    the order within a row is kept; CSR storage is already in that order)."""
+    pre, post = ends
     chosen = np.flatnonzero((post >= start) & (post < stop))
+    if np.all(pre[chosen][1:] >= pre[chosen][:-1]):
+        return chosen
     return chosen[np.argsort(pre[chosen], kind="stable")]
 
 
-def _local_conn(conn, chosen: np.ndarray, n_syn: int, start: int, n_pre_padded: int,
+def _local_conn(conn, ends, chosen: np.ndarray, n_syn: int, start: int, n_pre_padded: int,
                 n_part: int):
     """The part of `conn` onto posts `start:start + n_part`: rows are all (padded) presynaptic
     neurons, columns the local posts; `n_syn - len(chosen)` padding synapses sit on the last
@@ -141,7 +151,7 @@ def _local_conn(conn, chosen: np.ndarray, n_syn: int, start: int, n_pre_padded: 
             return np.pad(x, [(0, n_pre_padded - x.shape[0]), (0, n_part - x.shape[1])])
 
         return bo.Dense(block(conn.weights), None if conn.mask is None else block(conn.mask))
-    pre, post = (np.asarray(a).reshape(-1) for a in bo.synapse_neurons(conn))
+    pre, post = ends
     padding = n_syn - chosen.shape[0]
     rows = np.concatenate([pre[chosen], np.full(padding, n_pre_padded - 1)])
     cols = np.concatenate([post[chosen] - start, np.zeros(padding, np.int64)])
@@ -152,10 +162,10 @@ def _local_conn(conn, chosen: np.ndarray, n_syn: int, start: int, n_pre_padded: 
     return bo.CSR(indptr, cols, weights, n_post=n_part, dtype=conn.weights.dtype)
 
 
-def _local_projection(proj: Projection, chosen, n_syn, sizes, part, parts, d) -> Projection:
+def _local_projection(proj: Projection, ends, chosen, n_syn, sizes, part, parts, d):
     n_pre, n_post = sizes[proj.pre], sizes[proj.post]
     pre_padded, start = part[proj.pre] * parts, d * part[proj.post]
-    conn = _local_conn(proj.conn, chosen, n_syn, start, pre_padded, part[proj.post])
+    conn = _local_conn(proj.conn, ends, chosen, n_syn, start, pre_padded, part[proj.post])
     local = eqx.tree_at(lambda p: p.conn, proj, conn)
     if proj.delay_per == "pre":
         steps = _presynaptic_rows(proj.delay_steps, n_pre, pre_padded)
@@ -277,12 +287,12 @@ class PartitionedNetwork(eqx.Module):
         keys in a population's state are folded with the device index; projections start
         empty, as in the network."""
         state = self.plan.network.init(key)
+        plan, axis = self.plan, self.axis
 
-        def local_state(d):
-            model = _local_network(self.plan, d)
-            out = {}
+        def population_parts(d):
+            out = {"step": state["step"]}
             for name, n in self.sizes.items():
-                start, count = d * self.plan.part[name], self.plan.part[name]
+                start, count = d * plan.part[name], plan.part[name]
 
                 def rows(leaf, n=n, start=start, count=count):
                     if eqx.is_array(leaf) and jax.dtypes.issubdtype(
@@ -292,16 +302,19 @@ class PartitionedNetwork(eqx.Module):
                     return _neuron_rows(leaf, n, start, count)
 
                 out[name] = jax.tree.map(rows, state[name])
-            out["synapses"] = {proj.name: proj.init() for proj in model.projections}
-            out["step"] = state["step"]
-            if self.plan.every > 1:
-                out["exchange"] = _exchange_buffers(self.plan)
             return out
 
-        global_state, ndim = _assemble(local_state, self.mesh, self.axis)
-        if ndim != self.plan.state_ndim:
-            raise RuntimeError("partition: the state's structure changed between devices.")
-        return global_state
+        def synapse_parts(model):  # on each device, from its part of the connectivity
+            model = _restore(model, plan.model_ndim)
+            out = {"synapses": {proj.name: proj.init() for proj in model.projections}}
+            if plan.every > 1:
+                out["exchange"] = _exchange_buffers(plan)
+            return _stack_scalars(out)
+
+        populations, _ = _assemble(population_parts, self.mesh, axis)
+        synapses = jax.jit(jax.shard_map(synapse_parts, mesh=self.mesh, in_specs=P(axis),
+                                         out_specs=P(axis)))(self.local)  # fmt: skip
+        return {**populations, **synapses}
 
     def gather(self, state: dict) -> dict:
         """The unpartitioned view of a partitioned state, as host (numpy) arrays.
@@ -530,8 +543,9 @@ def _stack_scalars(tree):
     return jax.tree.map(lambda x: x[None] if jnp.ndim(x) == 0 else x, tree)
 
 
-def _local_network(plan: _Plan, d: int) -> Network:
-    """Device `d`'s part of the network (built on the host)."""
+def _local_network(plan: _Plan, d: int, ends: dict) -> Network:
+    """Device `d`'s part of the network (built on the host); `ends`: `_synapse_ends` of each
+    projection."""
     network, part, parts = plan.network, plan.part, plan.parts
     models = {
         name: jax.tree.map(
@@ -545,7 +559,8 @@ def _local_network(plan: _Plan, d: int) -> Network:
     for proj in network.projections:
         index = plan.synapses[proj.name][d]
         projections.append(_local_projection(
-            proj, index[index >= 0], index.shape[0], network.sizes, part, parts, d))
+            proj, ends[proj.name], index[index >= 0], index.shape[0], network.sizes, part, parts,
+            d))
     return Network.assemble(
         models, {name: part[name] for name in models}, projections, clocks=network.clocks
     )
@@ -612,27 +627,30 @@ def partition(
     mesh = _as_mesh(devices, axis)
     parts = mesh.shape[axis]
     part = {name: _cut(n, parts) for name, n in network.sizes.items()}
-    synapses = {}
+    synapses, ends = {}, {}
     for proj in network.projections:
         n_part = part[proj.post]
+        ends[proj.name] = _synapse_ends(proj.conn)
         if isinstance(proj.conn, bo.Dense):
             synapses[proj.name] = [np.zeros(0, np.int64)] * parts
             continue
-        chosen = [_local_synapses(proj.conn, d * n_part, (d + 1) * n_part) for d in range(parts)]
+        chosen = [_local_synapses(ends[proj.name], d * n_part, (d + 1) * n_part)
+                  for d in range(parts)]  # fmt: skip
         n_syn = max(max(c.shape[0] for c in chosen), 1)
         synapses[proj.name] = [
             np.concatenate([c, np.full(n_syn - c.shape[0], -1)]) for c in chosen
         ]
     every = _exchange_every(network, exchange_every)
     plan = _Plan(network, parts, part, synapses, every)
-    first = _local_network(plan, 0)
+    first = _local_network(plan, 0, ends)
     model_ndim = tuple(jnp.ndim(x) for x in jax.tree.leaves(first))
     template = jax.eval_shape(first.init, jax.random.key(0))
     if every > 1:
         template["exchange"] = jax.eval_shape(lambda: _exchange_buffers(plan))
     state_ndim = tuple(len(x.shape) for x in jax.tree.leaves(template))
     plan = _Plan(network, parts, part, synapses, every, model_ndim, state_ndim)
-    local, ndim = _assemble(lambda d: _local_network(plan, d), mesh, axis)
+    local, ndim = _assemble(lambda d: first if d == 0 else _local_network(plan, d, ends), mesh,
+                            axis)  # fmt: skip
     if ndim != model_ndim:
         raise RuntimeError("partition: the model's structure changed between devices.")
     if packed is None:
