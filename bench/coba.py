@@ -16,9 +16,9 @@ line.
     python bench/coba.py --peer-python /path/to/venv/bin/python
     python bench/coba.py --models coba --sizes 4000 40000 400000 --devices 2 --simulators brainsim
 
-With `--devices N`, brainsim runs on 1 core unpartitioned and on N cores partitioned over N
-CPU devices (`brainsim.network.partition`, one device per core), each line saying
-`"devices"`.
+With `--devices N`, brainsim runs on 1 core, on N cores unpartitioned (one device, one thread:
+`brainsim.use_cpu_cores`) and on N cores partitioned over N CPU devices
+(`brainsim.network.partition`, one device per core), each line saying `"devices"`.
 """
 
 from __future__ import annotations
@@ -484,7 +484,7 @@ def main() -> None:
         return
     settings = [(cores, 1) for cores in args.cores]  # (cores, devices) of brainsim
     if args.devices > 1:
-        settings = [(1, 1), (args.devices, args.devices)]
+        settings = [(1, 1), (args.devices, 1), (args.devices, args.devices)]
     peers = {}
     for simulator in args.simulators:
         if simulator != "brainsim":
