@@ -41,7 +41,7 @@ def use_cpu_cores(n: int, *, split_ops: bool = False) -> list[int]:
     Raises:
         RuntimeError: if JAX has already computed in this process (its thread pool is fixed).
 
-    Example:
+    Examples:
         >>> import brainsim as bs
         >>> # first thing in a script, before computing:
         >>> bs.use_cpu_cores(1)  # doctest: +SKIP

@@ -192,8 +192,8 @@ def run(
       as a float `(steps, n)` array that carries surrogate gradients.
 
     Args:
-        model: a model with a `step` method (neuron, network) or a step function.
-        state: its initial state, e.g. `model.init(n, key)`.
+        model (Any): a model with a `step` method (neuron, network) or a step function.
+        state (Any): its initial state, e.g. `model.init(n, key)`.
         dt: time step (ms, > 0).
         duration: length of the run (ms); or give `steps`.
         steps: number of steps; or give `duration` (rounded to the nearest number of steps).
@@ -219,7 +219,7 @@ def run(
     Returns:
         A `RunResult` with the final state, spike events, traces and their time axis.
 
-    Example:
+    Examples:
         >>> import brainsim as bs
         >>> lif = bs.neurons.LIF(tau_m=10.0)
         >>> result = bs.run(lif, lif.init(10), inputs=200.0, duration=100.0, dt=0.1,

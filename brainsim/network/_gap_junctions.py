@@ -90,9 +90,11 @@ class GapJunctions(eqx.Module):
 
     Args:
         population: name of the coupled population.
-        pre, post: junction end points (neuron indices), 1-D integer arrays of equal length.
-            Symmetric junctions: each pair once (giving it in both directions doubles it).
-        g: conductance (nS, >= 0): a scalar or one per junction. Differentiable.
+        pre (ArrayLike): first end point of each junction (neuron indices), a 1-D integer
+            array. Symmetric junctions: each pair once (giving it in both directions doubles
+            it).
+        post (ArrayLike): second end point of each junction, as `pre` and of its length.
+        g (float | ArrayLike): conductance (nS, >= 0): a scalar or one per junction. Differentiable.
         rectifying: make every junction an ideal rectifier from `pre` to `post`.
         method: `"exact"`, `"implicit"` or `"explicit"` (see above).
         tol: relative residual at which the conjugate-gradient solve of `"implicit"` stops.
@@ -100,7 +102,7 @@ class GapJunctions(eqx.Module):
         dt: the run's time step (ms), for `"exact"`: the propagator is then built once, by
             `Network.init`, instead of at every step.
 
-    Example:
+    Examples:
         >>> import jax, brainsim as bs
         >>> cell = bs.neurons.TraubHH()
         >>> gj = bs.network.GapJunctions("I", pre=[0], post=[1], g=50.0, dt=0.01)

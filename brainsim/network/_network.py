@@ -94,15 +94,16 @@ class Network(eqx.Module):
     for a group with its own `dt`); its outputs are zero in the other steps.
 
     Args:
-        populations: `{name: (model, n)}`: a neuron model (or spike source, or astrocyte
-            model) and its size.
+        populations: `{name: (model, n)}`: a neuron model (or spike source, or astrocyte model) and
+            its size.
         projections: `Projection`s between these populations.
         couplings: other couplings (`brainsim.network.GapJunctions` between neurons,
             `brainsim.astro.GapJunctions` between astrocytes, `brainsim.stimulation.Inject`, ...).
         clocks: `{name: period}`: update periods (ms) of populations slower than the run's dt.
-        structural: structural plasticity rewiring some projections (needs a key in `init`).
+        structural (StructuralPlasticity | None): structural plasticity rewiring some projections
+            (needs a key in `init`).
 
-    Example:
+    Examples:
         >>> import jax, brainsim as bs, brainsim_ops as bo
         >>> lif = bs.neurons.LIF(tau_m=20.0, v_rest=-60.0, v_th=-50.0, v_reset=-60.0, R=1.0)
         >>> conn = bo.fixed_prob(jax.random.key(0), 100, 100, 0.1, weight=0.5)

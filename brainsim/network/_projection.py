@@ -56,32 +56,36 @@ class Projection(eqx.Module):
     third factor reaches the rule as `inputs["modulators"][name]` of `Network.step`.
 
     Args:
-        pre, post: names of the source and target populations in the `Network`.
-        conn: connectivity from `brainsim_ops` (`fixed_prob`, `fixed_in_degree`, ...); its
-            weights are in nS for conductance outputs, pA for current outputs.
-        kinetics: synaptic kinetics (default `Exponential(tau=5 ms)`).
-        output: `Conductance(E)`, `Current()` or `NMDA(...)` (default `Conductance(E=0 mV)`).
-        delay: delay in ms (needs `dt`): a scalar (whole projection), one per presynaptic
-            neuron, or one per synapse (by the connectivity's synapse order). A spike emitted
-            at `t` reaches the synaptic variable at `t + delay` and the neuron from the next
-            step on, as in Brian2. Converted to `round(delay / dt)` steps by
+        pre: name of the source population in the `Network`.
+        post: name of the target population in the `Network`.
+        conn (CSR | ELL | Dense): connectivity from `brainsim_ops` (`fixed_prob`, `fixed_in_degree`,
+            ...); its weights are in nS for conductance outputs, pA for current outputs.
+        kinetics (Exponential | ...): synaptic kinetics (default `Exponential(tau=5 ms)`).
+        output (Conductance | Current | NMDA): `Conductance(E)`, `Current()` or `NMDA(...)` (default
+            `Conductance(E=0 mV)`).
+        delay (float | ArrayLike | None): delay in ms (needs `dt`): a scalar (whole projection), one
+            per presynaptic neuron, or one per synapse (by the connectivity's synapse order). A
+            spike emitted at `t` reaches the synaptic variable at `t + delay` and the neuron from
+            the next step on, as in Brian2. Converted to `round(delay / dt)` steps by
             `delay_rounding`.
-        dt: the time step (ms) the projection will run at; needed for `delay` in ms. Running
-            it at another `dt` raises, since the delay in steps would no longer match.
-        delay_rounding: `"exact"` (default): a delay must be a whole number of steps (to 1e-6
-            of a step), else a ValueError; `"nearest"`: round to the nearest step (Brian2).
-        delay_steps: the delay in steps instead of ms (an int or an array as for `delay`).
-            0 = no delay.
-        delay_per: `"projection"`, `"pre"` or `"synapse"`; inferred from the shape of the
-            delays unless ambiguous.
-        stp: optional short-term plasticity: `TsodyksMarkram` (per presynaptic neuron), a
-            stochastic release per synapse (`BernoulliRelease`, `QuantalRelease`: drawn at
-            emission; with a delay it needs a CSR `conn`), or a
-            `brainsim.astro.TripartiteRelease` (per synapse, modulated by astrocytes; no delay).
-        plasticity: optional long-term plasticity rule (`brainsim.plasticity.STDP`, ...).
+        dt: the time step (ms) the projection will run at; needed for `delay` in ms. Running it at
+            another `dt` raises, since the delay in steps would no longer match.
+        delay_rounding: `"exact"` (default): a delay must be a whole number of steps (to 1e-6 of a
+            step), else a ValueError; `"nearest"`: round to the nearest step (Brian2).
+        delay_steps (int | ArrayLike): the delay in steps instead of ms (an int or an array as for
+            `delay`). 0 = no delay.
+        delay_per: `"projection"`, `"pre"` or `"synapse"`; inferred from the shape of the delays
+            unless ambiguous.
+        stp (TsodyksMarkram | BernoulliRelease | QuantalRelease | TripartiteRelease | None):
+            optional short-term plasticity: `TsodyksMarkram` (per presynaptic neuron), a stochastic
+            release per synapse (`BernoulliRelease`, `QuantalRelease`: drawn at emission; with a
+            delay it needs a CSR `conn`), or a `brainsim.astro.TripartiteRelease` (per synapse,
+            modulated by astrocytes; no delay).
+        plasticity (STDP | ... | None): optional long-term plasticity rule
+            (`brainsim.plasticity.STDP`, ...).
         name: name of the projection (default `"pre->post"`).
 
-    Example:
+    Examples:
         >>> import jax, brainsim as bs, brainsim_ops as bo
         >>> conn = bo.fixed_prob(jax.random.key(1), 3200, 4000, 0.02, weight=0.6)
         >>> proj = bs.Projection("E", "I", conn, bs.synapses.Exponential(tau=5.0),
