@@ -47,7 +47,7 @@ def _notebook(*sources):
 
 
 def test_there_are_notebooks():
-    assert len(NOTEBOOKS) >= 9, [p.name for p in NOTEBOOKS]
+    assert len(NOTEBOOKS) >= 11, [p.name for p in NOTEBOOKS]
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=[p.stem for p in NOTEBOOKS])
