@@ -42,6 +42,13 @@ _IMPURE_HINT = (
 # ---------------------------------------------------------------------------------------------
 
 
+def _host(x) -> np.ndarray:
+    """A leaf as a numpy array (random keys as their key data)."""
+    if hasattr(x, "dtype") and jax.dtypes.issubdtype(x.dtype, jax.dtypes.prng_key):
+        x = jax.random.key_data(x)
+    return np.array(x, copy=True)
+
+
 def _leaves_with_paths(tree) -> list[tuple[str, Any]]:
     flat, _ = jax.tree_util.tree_flatten_with_path(tree)
     return [(jax.tree_util.keystr(path) or "(root)", leaf) for path, leaf in flat]
@@ -52,7 +59,7 @@ def _assert_close(check: str, what: str, got, expected, rtol: float, atol: float
     _assert_same_layout(check, what, got, expected)
     for (path, a), (_, b) in zip(_leaves_with_paths(got), _leaves_with_paths(expected),
                                  strict=True):  # fmt: skip
-        a, b = np.asarray(a, np.float64), np.asarray(b, np.float64)
+        a, b = _host(a).astype(np.float64), _host(b).astype(np.float64)
         apart = ~np.isclose(a, b, rtol=rtol, atol=atol, equal_nan=True)
         if apart.any():
             where = tuple(int(i[0]) for i in np.nonzero(apart)) if a.ndim else ()
@@ -89,10 +96,10 @@ def _assert_arrays(check: str, what: str, tree) -> None:
 
 def _differs(trees: Sequence) -> bool:
     """True if some leaf differs between the pytrees `trees`."""
-    first = [np.asarray(x) for x in jax.tree.leaves(trees[0])]
+    first = [_host(x) for x in jax.tree.leaves(trees[0])]
     for other in trees[1:]:
         for a, b in zip(first, jax.tree.leaves(other), strict=True):
-            if not np.array_equal(a, np.asarray(b), equal_nan=True):
+            if not np.array_equal(a, _host(b), equal_nan=True):
                 return True
     return False
 
@@ -165,7 +172,7 @@ def _transformed(check_name: str, function: Callable, *args):
 
 def _assert_pure(check_name: str, call: Callable[[], Any], arguments) -> None:
     """Two calls give the same result, and the arguments are left as they were."""
-    before = [np.array(x, copy=True) for x in jax.tree.leaves(arguments)]
+    before = [_host(x) for x in jax.tree.leaves(arguments)]
     first, second = call(), call()
     if _differs([first, second]):
         raise AssertionError(
@@ -173,7 +180,7 @@ def _assert_pure(check_name: str, call: Callable[[], Any], arguments) -> None:
             f"{_IMPURE_HINT}."
         )
     for (path, leaf), old in zip(_leaves_with_paths(arguments), before, strict=True):
-        if not np.array_equal(np.asarray(leaf), old, equal_nan=True):
+        if not np.array_equal(_host(leaf), old, equal_nan=True):
             raise AssertionError(
                 f"{check_name}: the call changed its argument {path} in place; {_IMPURE_HINT}."
             )
