@@ -258,3 +258,33 @@ def test_a_rule_whose_constant_changes_nothing_fails_the_vmap_check():
 def test_a_connectivity_that_is_not_one_is_refused():
     with pytest.raises(TypeError, match="`conn` must be a brainsim_ops connectivity"):
         check_plasticity_rule(ToyHebb(), np.ones((3, 3)), parameter="eta", values=[0.1, 0.2])
+
+
+class NoisyState(NamedTuple):
+    v: Float[Array, " n"]
+    key: jax.Array
+
+
+class NoisyToyLIF(eqx.Module):
+    """ToyLIF with Gaussian noise (sd `sigma` mV per step) drawn from a key kept in the state."""
+
+    tau_m: Float[Array, ""] = eqx.field(default=10.0, converter=jnp.asarray)
+    sigma: Float[Array, ""] = eqx.field(default=0.5, converter=jnp.asarray)
+
+    def init(self, n, key=None):
+        return NoisyState(v=jnp.zeros((n,)), key=jax.random.key(0) if key is None else key)
+
+    def step(self, state, inputs, *, t, dt):
+        drive = jnp.asarray(inputs)
+        if jnp.broadcast_shapes(drive.shape, state.v.shape) != state.v.shape:
+            raise ValueError(f"`inputs` of shape {drive.shape} does not fit {state.v.shape}.")
+        key, draw = jax.random.split(state.key)
+        decay = jnp.exp(-dt / self.tau_m)
+        v = drive + (state.v - drive) * decay
+        v = v + self.sigma * jax.random.normal(draw, v.shape, v.dtype)
+        spikes = bs.surrogate.FastSigmoid()((v - 15.0) / 15.0)
+        return NoisyState(v=jnp.where(spikes > 0, 0.0, v), key=key), spikes
+
+
+def test_a_neuron_with_a_random_key_in_its_state_is_checked():
+    assert check_neuron(NoisyToyLIF(), **{**TOY, "quiet_inputs": 5.0}) == NEURON_CHECKS
