@@ -12,7 +12,6 @@ import equinox as eqx
 import jax
 import jax.numpy as jnp
 import numpy as np
-from tqdm.auto import tqdm
 
 from brainsim._host import to_host
 from brainsim._recording import Probe, parse_record, read_probe
@@ -539,6 +538,18 @@ def _run_streaming(
     )
 
 
+def _progress_bar():
+    """tqdm's notebook bar where Jupyter widgets are installed, else its text bar (tqdm.auto
+    would warn in a notebook without them)."""
+    try:
+        import ipywidgets  # noqa: F401
+    except ImportError:
+        from tqdm.std import tqdm
+    else:
+        from tqdm.auto import tqdm
+    return tqdm
+
+
 def _update_progress(bar, progress, began, done, steps):
     if progress is False or done >= steps and bar is None:
         return bar
@@ -546,7 +557,7 @@ def _update_progress(bar, progress, began, done, steps):
         elapsed = time.perf_counter() - began
         expected = elapsed / done * steps
         if progress or expected > _PROGRESS_AFTER_S:
-            bar = tqdm(total=steps, initial=done, unit="step", desc="brainsim.run")
+            bar = _progress_bar()(total=steps, initial=done, unit="step", desc="brainsim.run")
         return bar
     bar.update(done - bar.n)
     return bar

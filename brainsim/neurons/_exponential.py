@@ -183,12 +183,13 @@ class AdEx(Neuron):
         """An AdEx with the parameters of a Naud et al. (2008) firing pattern.
 
         `name` is one of `"tonic"`, `"adapting"`, `"initial_burst"`, `"bursting"`; the step
-        current that elicits the pattern is `AdEx.PATTERNS[name][1]` (pA).
+        current that elicits the pattern is `AdEx.PATTERNS[name][1]` (pA). `overrides` replace
+        any of the pattern's parameters (e.g. `a=...`) or set others.
         """
         if name not in cls.PATTERNS:
             raise ValueError(f"`name` must be one of {sorted(cls.PATTERNS)}, got {name!r}.")
         keys = ("C", "g_L", "E_L", "V_T", "delta_T", "a", "tau_w", "b", "V_r")
-        return cls(**dict(zip(keys, cls.PATTERNS[name][0], strict=True)), **overrides)
+        return cls(**{**dict(zip(keys, cls.PATTERNS[name][0], strict=True)), **overrides})
 
     def init(self, n: int, key: PRNGKeyArray | None = None) -> AdExState:
         """State of `n` neurons at `v = E_L`, `w = 0` (with a key: `v` uniform in `[V_r, V_T]`)."""

@@ -271,6 +271,9 @@ def test_bad_population_size_is_rejected(n):
 def test_named_regimes_and_patterns():
     assert float(Izhikevich.regime("FS").a) == pytest.approx(0.1)
     assert float(AdEx.pattern("bursting").V_r) == -46.0
+    overridden = AdEx.pattern("bursting", a=2.0, V_peak=10.0)  # a pattern parameter and another
+    assert (float(overridden.a), float(overridden.V_peak), float(overridden.V_r)) == (
+        2.0, 10.0, -46.0)
     with pytest.raises(ValueError, match="`name`"):
         Izhikevich.regime("XX")
     with pytest.raises(ValueError, match="`name`"):
