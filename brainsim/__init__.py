@@ -24,6 +24,7 @@ from brainsim import (
     stimulation,
     surrogate,
     synapses,
+    testing,
     train,
 )
 from brainsim._checkpoint import SavedState, load_state, save_state
@@ -59,6 +60,7 @@ __all__ = [
     "stimulation",
     "surrogate",
     "synapses",
+    "testing",
     "train",
     "run",
     "RunResult",
