@@ -307,7 +307,7 @@ def check_neuron(
     9. `bad input`: `step` raises a `ValueError` or `TypeError` for each of `bad_inputs`.
 
     Args:
-        model: the neuron (an `equinox.Module` with `init(n, key=None)` and
+        model (equinox.Module): the neuron (an `equinox.Module` with `init(n, key=None)` and
             `step(state, inputs, *, t, dt) -> (state, spikes)`).
         inputs: input of every step (e.g. a current in pA) that makes the neurons fire.
         quiet_inputs: input under which no neuron fires in `steps` steps (gradient check).
@@ -491,7 +491,7 @@ def check_kinetics(
     Arrivals come from a projection, never from a user, so there is no bad-input check.
 
     Args:
-        kinetics: the kinetics (an `equinox.Module` with `init(n)`,
+        kinetics (equinox.Module): the kinetics (an `equinox.Module` with `init(n)`,
             `step(state, arriving, *, dt) -> state` and `value(state) -> (n,)`).
         parameter: name of an array field swept with `vmap` (e.g. `"tau"`).
         values: at least two values of `parameter` (first axis), in its unit.
@@ -655,10 +655,10 @@ def check_plasticity_rule(
        postsynaptic) raise a `ValueError` or `TypeError`.
 
     Args:
-        rule: the rule: `init(conn) -> traces` and
+        rule (equinox.Module): the rule: `init(conn) -> traces` and
             `update(traces, weights, pre_spikes, post_spikes, *, dt, conn=None,
             modulator=None) -> (weights, traces)`.
-        conn: a `brainsim_ops` connectivity (CSR, ELL or Dense); its weights are the start.
+        conn (CSR | ELL | Dense): a `brainsim_ops` connectivity; its weights are the start.
         parameter: name of an array field of the rule swept with `vmap` (e.g. `"A_plus"`).
         values: at least two values of `parameter`.
         grad_parameters: array fields whose gradient is checked (default: `(parameter,)`).
