@@ -11,11 +11,11 @@ shares the last-level cache and the memory bandwidth, which is what this benchma
 brainsim (`bs.benchmarks.coba`, in-degree 80) is timed over `--duration` ms after a
 `--warmup` ms run from the initial state, which also compiles: `compile_s` is the warm-up time
 less what the warm-up steps cost at the measured rate. Peers reuse the runners of
-`bench/coba.py`: Brian2 (cpp_standalone, `--brian2-python`) as the difference between a
-`--warmup + --duration` ms and a `--warmup` ms run (its binary builds the synapses when it
-runs), BrainPy (`--brainpy-python`) over `--duration` ms after a first run of the same
-length. A peer that is not installed, fails, or runs past `--timeout` seconds prints a
-`skipped` line saying why (and larger sizes of that peer are then skipped without a try).
+`bench/coba.py`: Brian2 (cpp_standalone, `--brian2-python`) from its profile of a
+`--warmup + --duration` ms run (its binary builds the synapses when it runs), BrainPy
+(`--brainpy-python`) over `--duration` ms after a first run of the same length. A peer that
+is not installed, fails, or runs past `--timeout` seconds prints a `skipped` line saying why
+(and larger sizes of that peer are then skipped without a try).
 
 `--cores` pins each process to that many cores (`brainsim.use_cpu_cores`; the peers with
 `sched_setaffinity` and one thread per core).
@@ -108,33 +108,41 @@ def _peer_line(simulator: str, n: int, cores: int, duration: float, dt: float) -
     return fields
 
 
+def _is_setup(code_object: str) -> bool:
+    """Whether a Brian2 code object runs once before the steps (synapse creation, initial
+    values) rather than every step."""
+    return "create" in code_object or "group_variable_set" in code_object
+
+
 def _run_peer(simulator: str, n: int, cores: int, warmup: float, duration: float, dt: float):
     """A peer through bench/coba.py's runners; its JSON line gains the peak memory.
 
     BrainPy's runner already times a second run of `duration` ms after a first one. Brian2's
-    standalone binary creates the synapses when it runs, so it runs twice, for `warmup` and for
-    `warmup + duration` ms (each a fresh build): `run_s` is the difference, the time of the
-    last `duration` ms as for brainsim; `build_compile_s` is the longer run's compilation and
-    the time its binary spent outside those `duration` ms (building the synapses, the warm-up).
+    standalone binary also creates the synapses when it runs, so it runs once for
+    `warmup + duration` ms with profiling on: `run_s` is the time its code objects spent in
+    the steps (the synapse creation and initialisation left out), scaled to `duration` ms;
+    `build_compile_s` is the compilation plus what the binary spent outside the steps.
     """
     os.sched_setaffinity(0, sorted(os.sched_getaffinity(0))[:cores])
     if simulator == "brainpy":
         fields = _peer_line("brainpy", n, cores, duration, dt)
     else:
-        short = _peer_line("brian2", n, cores, warmup, dt)
         import brian2
 
-        brian2.device.reinit()  # a second standalone build in this process
-        brian2.device.activate()
+        set_device = brian2.set_device
+        brian2.set_device = lambda *args, **kwargs: set_device(*args, profile=True, **kwargs)
         fields = _peer_line("brian2", n, cores, warmup + duration, dt)
-        run_s = max(fields["run_s"] - short["run_s"], 0.0)
+        with open(os.path.join(brian2.device.project_dir, "results", "profiling_info.txt")) as f:
+            spent = {name: float(value) for name, value in (line.split() for line in f)}
+        steps_s = sum(t for name, t in spent.items() if not _is_setup(name))
+        run_s = steps_s * duration / (warmup + duration)
         fields.update(
             bio_s=duration / 1000,
-            build_compile_s=round(fields.pop("compile_s") + short["run_s"], 2),
+            build_compile_s=round(fields.pop("compile_s") + fields["run_s"] - steps_s, 2),
             run_s=round(run_s, 3),
             s_per_bio_s=round(run_s / (duration / 1000), 2),
+            profiled_s={name: round(t, 3) for name, t in spent.items()},
         )
-        fields["rates_over"] = f"0-{warmup + duration:g} ms"
     fields["simulator"] = simulator if simulator == "brainpy" else fields["simulator"]
     fields["rss_run_mb"] = _peak_mb(children=True)
     fields["load_1m"] = round(os.getloadavg()[0], 2)
