@@ -62,11 +62,12 @@ def coba(key: PRNGKeyArray, n: int = 4000, *, delay_steps: int = 0, ee_plasticit
         key: `jax.random` key for the connectivity.
         n: number of neurons (4000 in the paper).
         delay_steps: synaptic delay in steps (0 in the benchmark).
-        ee_plasticity: optional plasticity rule (`brainsim.plasticity`) of the excitatory to
-            excitatory synapses (weights in units of the leak conductance).
+        ee_plasticity (STDP | ... | None): optional plasticity rule (`brainsim.plasticity`) of
+            the excitatory to excitatory synapses (weights in units of the leak conductance).
 
     Returns:
-        `(network, inputs)`; initialise with `network.init(key)` (v uniform in [-60, -50]).
+        (tuple[Network, dict]): `(network, inputs)`; initialise with `network.init(key)` (v
+            uniform in [-60, -50]).
     """
     n_e, n_i = n * 4 // 5, n - n * 4 // 5
     lif = LIF(tau_m=20.0, v_rest=-60.0, v_th=-50.0, v_reset=-60.0, t_ref=5.0, R=1.0)
@@ -86,7 +87,8 @@ def cuba(key: PRNGKeyArray, n: int = 4000, *, delay_steps: int = 0):
     10 ms (R = 1 GΩ, so weights in pA read as mV). Initial v uniform in [-60, -50] mV.
 
     Returns:
-        `(network, inputs)` (no external input: the resting potential is above threshold).
+        (tuple[Network, dict]): `(network, inputs)` (no external input: the resting potential
+            is above threshold).
     """
     n_e, n_i = n * 4 // 5, n - n * 4 // 5
     lif = LIF(tau_m=20.0, v_rest=-49.0, v_th=-50.0, v_reset=-60.0, t_ref=5.0, R=1.0)
@@ -105,7 +107,7 @@ def cobahh(key: PRNGKeyArray, n: int = 4000, *, delay_steps: int = 0):
     (given a key) are normal with mean E_L - 5 mV and standard deviation 5 mV.
 
     Returns:
-        `(network, inputs)` (no external input).
+        (tuple[Network, dict]): `(network, inputs)` (no external input).
     """
     n_e, n_i = n * 4 // 5, n - n * 4 // 5
     hh = TraubHH(v_init=-65.0, v_init_sd=5.0)
@@ -208,19 +210,23 @@ def neuron_glia(
         key: `jax.random` key for the connectivity.
         astrocytes: add the astrocytes (example 6) or not (example 1: `I_ex=150`,
             `stimulus=(1.0,)`).
-        n_e, n_i, n_a: numbers of excitatory and inhibitory neurons and of astrocytes.
-        I_ex: external current (pA). stimulus: its factor in successive epochs of `epoch` ms
-            (the last factor holds afterwards).
+        n_e: number of excitatory neurons.
+        n_i: number of inhibitory neurons.
+        n_a: number of astrocytes.
+        I_ex: external current (pA).
+        stimulus: factor of `I_ex` in successive epochs of `epoch` ms (the last factor holds
+            afterwards).
+        epoch: length of an epoch of `stimulus` (ms).
         mapping: `"published"` or `"nearest"`.
         astrocyte_clock: astrocyte update period (ms).
         max_events: presynaptic spikes per step handled event-driven by the tripartite
             synapses before they fall back to a pass over all synapses.
 
     Returns:
-        `(network, inputs)`: `inputs(t)` is the external current; the published initial state
-        comes from `neuron_glia_init(network, key)`.
+        (tuple[Network, Callable]): `(network, inputs)`: `inputs(t)` is the external current;
+            the published initial state comes from `neuron_glia_init(network, key)`.
 
-    Example:
+    Examples:
         >>> import jax, brainsim as bs
         >>> net, inputs = bs.benchmarks.neuron_glia(jax.random.key(0), n_e=320, n_i=80, n_a=320)
         >>> state = bs.benchmarks.neuron_glia_init(net, jax.random.key(1))

@@ -130,15 +130,18 @@ def fixed_prob(key, n_pre: int, n_post: int, p: float, *, weight=1.0,
     """Each pair ``(i, j)`` connected independently with probability ``p`` (CSR).
 
     Args:
-        key: ``jax.random`` key (same key and arguments give the same structure).
-        n_pre, n_post: population sizes.
+        key (PRNGKeyArray): ``jax.random`` key (same key and arguments give the same
+            structure).
+        n_pre: size of the presynaptic population.
+        n_post: size of the postsynaptic population.
         p: connection probability in [0, 1].
-        weight: scalar weight (stored once), or ``(n_syn,)`` array if you know ``n_syn``.
+        weight (float | ArrayLike): scalar weight (stored once), or ``(n_syn,)`` array if you
+            know ``n_syn``.
         allow_self_connections: if False, no synapse ``i -> i`` (for recurrent projections).
         per_synapse: store one weight per synapse (needed for plasticity / learning).
-        dtype: weight dtype (default: JAX's default float).
+        dtype (DTypeLike | None): weight dtype (default: JAX's default float).
 
-    Example:
+    Examples:
         >>> conn = bo.fixed_prob(jax.random.key(0), 3200, 4000, 0.02, weight=0.6)
     """
     n_pre, n_post = _check_size(n_pre, "n_pre"), _check_size(n_post, "n_post")
@@ -176,7 +179,7 @@ def fixed_out_degree(key, n_pre: int, n_post: int, k: int, *, weight=1.0,
 
     Returns an :class:`ELL` with ``rows="pre"`` (indices shape ``(n_pre, k)``, ascending).
 
-    Example:
+    Examples:
         >>> conn = bo.fixed_out_degree(jax.random.key(1), 3200, 4000, 80, weight=0.6)
     """
     idx, k = _fixed_degree(key, n_pre, n_post, k, allow_self_connections, "n_pre", "n_post")
@@ -195,7 +198,7 @@ def fixed_in_degree(key, n_pre: int, n_post: int, k: int, *, weight=1.0,
     Returns an :class:`ELL` with ``rows="post"`` (indices shape ``(n_post, k)``); forward
     products are still event-driven over presynaptic events (pre-major view is cached).
 
-    Example:
+    Examples:
         >>> conn = bo.fixed_in_degree(jax.random.key(2), 4000, 4000, 80, weight=0.1)
     """
     idx, k = _fixed_degree(key, n_post, n_pre, k, allow_self_connections, "n_post", "n_pre")
@@ -209,7 +212,7 @@ def from_edges(pre, post, weights=1.0, *, n_pre: int, n_post: int, dtype=None) -
     Edges are stably sorted by ``pre``; ``weights`` (scalar or one per edge) follow, with the
     gather differentiable when ``weights`` is traced.
 
-    Example:
+    Examples:
         >>> conn = bo.from_edges([0, 0, 2], [1, 2, 0], [0.1, 0.2, 0.3], n_pre=3, n_post=3)
     """
     n_pre, n_post = _check_size(n_pre, "n_pre"), _check_size(n_post, "n_post")
@@ -235,7 +238,7 @@ def all_to_all(n_pre: int, n_post: int, weight=1.0, *, allow_self_connections: b
                dtype=None) -> Dense:
     """Every pair connected: a :class:`Dense` matrix (masked diagonal if no self-connections).
 
-    Example:
+    Examples:
         >>> conn = bo.all_to_all(100, 100, 0.1, allow_self_connections=False)
     """
     n_pre, n_post = _check_size(n_pre, "n_pre"), _check_size(n_post, "n_post")
@@ -250,7 +253,7 @@ def all_to_all(n_pre: int, n_post: int, weight=1.0, *, allow_self_connections: b
 def one_to_one(n: int, weight=1.0, *, dtype=None) -> CSR:
     """Neuron ``i`` -> neuron ``i`` (weight scalar or ``(n,)``).
 
-    Example:
+    Examples:
         >>> conn = bo.one_to_one(10, 2.0)
     """
     n = _check_size(n, "n")

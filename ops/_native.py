@@ -88,7 +88,7 @@ def native_available() -> bool:
     struct sizes, platform, numba failure) it warns once and returns False: every operator
     then uses its pure-JAX implementation.
 
-    Example:
+    Examples:
         >>> brainsim_ops.native_available()
         True
     """

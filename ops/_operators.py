@@ -68,7 +68,7 @@ def event_matvec(
     Returns:
         Shape ``(n_post,)`` (``(n_pre,)`` if ``transpose``), dtype of the weights.
 
-    Example:
+    Examples:
         >>> conn = bo.fixed_prob(jax.random.key(0), 100, 50, 0.1, weight=0.5)
         >>> y = bo.event_matvec(spikes, conn)   # spikes: bool (100,)
     """
@@ -89,7 +89,7 @@ def matvec(
 
     Same kernel as :func:`event_matvec` (zeros of ``x`` are skipped), for real-valued input.
 
-    Example:
+    Examples:
         >>> y = bo.matvec(rates, conn)   # rates: float (n_pre,)
     """
     _check_conn(conn)
@@ -112,7 +112,7 @@ def event_matmat(
 
     ``jax.vmap(event_matvec)`` lowers to the same batched kernel.
 
-    Example:
+    Examples:
         >>> Y = bo.event_matmat(spikes_batch, conn)   # (batch, n_pre) -> (batch, n_post)
     """
     _check_conn(conn)
