@@ -17,7 +17,7 @@ line.
     python bench/coba.py --models coba --sizes 4000 40000 400000 --devices 2 --simulators brainsim
 
 With `--devices N`, brainsim runs on 1 core, on N cores unpartitioned (one device, one thread:
-`brainsim.use_cpu_cores`) and on N cores partitioned over N CPU devices
+`brainsim.use_cpu_cores(N, devices=1)`) and on N cores partitioned over N CPU devices
 (`brainsim.network.partition`, one device per core), each line saying `"devices"`.
 """
 
@@ -80,7 +80,7 @@ def run_brainsim(model: str, n: int, duration: float, dt: float, cores: int,
                  devices: int = 1) -> None:
     import brainsim as bs
 
-    bs.use_cpu_cores(cores)
+    bs.use_cpu_cores(cores, devices=devices)
     import jax
 
     began = time.perf_counter()

@@ -44,8 +44,8 @@ def test_each_device_computes_on_one_thread_unless_split_ops(split_ops):
     script = textwrap.dedent(
         f"""
         import os, brainsim as bs, jax
-        cores = bs.use_cpu_cores(2, split_ops={split_ops})
-        print(len(jax.devices()) == len(cores),
+        cores = bs.use_cpu_cores(2, devices=1 if {split_ops} else None, split_ops={split_ops})
+        print(len(jax.devices()) == (1 if {split_ops} else len(cores)),
               "xla_cpu_multi_thread_eigen=false" in os.environ.get("XLA_FLAGS", ""))
         """
     )
@@ -53,3 +53,9 @@ def test_each_device_computes_on_one_thread_unless_split_ops(split_ops):
     out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
                          check=True, timeout=120, env=env).stdout.split()
     assert out == ["True", str(not split_ops)]
+
+
+@pytest.mark.parametrize("bad", [0, 1.5, True])
+def test_bad_device_counts_are_named(bad):
+    with pytest.raises(ValueError, match="`devices` must be a positive int"):
+        bs.use_cpu_cores(1, devices=bad)
