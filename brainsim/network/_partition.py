@@ -68,12 +68,10 @@ def _cut(n: int, parts: int) -> int:
     return math.ceil((n + 1) / parts / _ALIGN) * _ALIGN
 
 
-def _pad_rows(x: np.ndarray, n_rows: int, mode: str) -> np.ndarray:
-    """`x` (leading axis of neurons) padded to `n_rows` rows by repeating its last row
-    (`"edge"`: padding neurons behave like a real one, so they cannot produce NaNs) or with
-    zeros."""
-    width = [(0, n_rows - x.shape[0])] + [(0, 0)] * (x.ndim - 1)
-    return np.pad(x, width, mode="edge" if mode == "edge" and x.shape[0] else "constant")
+def _pad_rows(x: np.ndarray, n_rows: int) -> np.ndarray:
+    """`x` (leading axis of neurons) padded to `n_rows` rows by repeating its last row: padding
+    neurons behave like a real one, so they cannot produce NaNs."""
+    return np.pad(x, [(0, n_rows - x.shape[0])] + [(0, 0)] * (x.ndim - 1), mode="edge")
 
 
 def _neuron_rows(leaf, n: int, start: int, count: int):
@@ -84,14 +82,14 @@ def _neuron_rows(leaf, n: int, start: int, count: int):
     x = np.asarray(leaf)[start : start + count]
     if x.shape[0] == 0:
         x = np.asarray(leaf)[-1:]
-    return jnp.asarray(_pad_rows(x, count, "edge"))
+    return jnp.asarray(_pad_rows(x, count))
 
 
 def _presynaptic_rows(leaf, n: int, n_padded: int):
     """A leaf with one entry per presynaptic neuron, padded to the padded population."""
     if not eqx.is_array(leaf) or jnp.ndim(leaf) == 0 or jnp.shape(leaf)[0] != n:
         return leaf
-    return jnp.asarray(_pad_rows(np.asarray(leaf), n_padded, "edge"))
+    return jnp.asarray(_pad_rows(np.asarray(leaf), n_padded))
 
 
 def _check_supported(network: Network) -> None:
