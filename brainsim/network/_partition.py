@@ -260,6 +260,19 @@ class PartitionedNetwork(eqx.Module):
         axis: name of the mesh axis the neurons are cut along.
         sizes: `{population: n}`, the real sizes.
         packed: spikes are exchanged as bits (else one byte per neuron).
+        plan: how the network is cut (host data: parts, neurons per part, each part's
+            synapses, steps between exchanges).
+
+    Examples:
+        >>> import jax, brainsim as bs
+        >>> net, inputs = bs.benchmarks.coba(jax.random.key(0), n=200)
+        >>> parted = bs.network.partition(net, devices=1)
+        >>> parted.padded_size("E")  # 160 excitatory neurons and padding
+        168
+        >>> state = parted.init(jax.random.key(1))
+        >>> state, spikes = parted.step(state, inputs, t=0.0, dt=0.1)
+        >>> parted.gather(state)["E"].v.shape
+        (160,)
     """
 
     local: Network
@@ -622,6 +635,9 @@ def partition(
     if not isinstance(network, Network):
         raise TypeError(f"`network` must be a brainsim Network, got {type(network).__name__}.")
     _check_supported(network)
+    # The native kernels' one-time self-test cannot run inside shard_map's trace (where an
+    # eager `step` would first need it): run it now.
+    bo.native_available()
     mesh = _as_mesh(devices, axis)
     parts = mesh.shape[axis]
     part = {name: _cut(n, parts) for name, n in network.sizes.items()}

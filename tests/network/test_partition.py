@@ -200,3 +200,20 @@ def test_partition_refuses_what_it_cannot_cut():
     assert bs.network.partition(delayed, devices=1).plan.every == 3
     with pytest.raises(ValueError, match="from 1 to 3"):
         bs.network.partition(delayed, devices=1, exchange_every=4)
+
+
+def test_an_eager_first_step_keeps_the_native_kernels():
+    """In a fresh process, the first operator call may be an eager partitioned step (traced by
+    shard_map), where the native kernels' self-test could not run: partition runs it first."""
+    code = (
+        "import warnings; warnings.simplefilter('error', RuntimeWarning)\n"
+        "import jax, brainsim as bs, brainsim_ops as bo\n"
+        "net, inputs = bs.benchmarks.coba(jax.random.key(0), n=200)\n"
+        "parted = bs.network.partition(net, devices=1)\n"
+        "parted.step(parted.init(jax.random.key(1)), inputs, t=0.0, dt=0.1)\n"
+        "print(bo.native_available())\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          timeout=300, check=False)
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert done.stdout.split() == ["True"]
