@@ -133,9 +133,10 @@ def _local_synapses(ends, start: int, stop: int) -> np.ndarray:
     the order within a row is kept; CSR storage is already in that order)."""
     pre, post = ends
     chosen = np.flatnonzero((post >= start) & (post < stop))
-    if np.all(pre[chosen][1:] >= pre[chosen][:-1]):
+    rows = pre[chosen]
+    if np.all(rows[1:] >= rows[:-1]):
         return chosen
-    return chosen[np.argsort(pre[chosen], kind="stable")]
+    return chosen[np.argsort(rows, kind="stable")]
 
 
 def _local_conn(conn, ends, chosen: np.ndarray, n_syn: int, start: int, n_pre_padded: int,
@@ -195,8 +196,7 @@ def _assemble(local: Callable[[int], Any], mesh: Mesh, axis: str):
             built[d] = jax.tree.leaves(local(d))
         return built[d]
 
-    devices = list(mesh.devices.reshape(-1))
-    mine = [d for d, device in enumerate(devices) if device.process_index == jax.process_index()]
+    mine = _own_parts(mesh)
     reference = local(mine[0])
     flat, treedef = jax.tree.flatten(reference)
     built[mine[0]] = flat
@@ -221,6 +221,12 @@ def _assemble(local: Callable[[int], Any], mesh: Mesh, axis: str):
         else:
             arrays.append(jax.make_array_from_callback(shape, sharding, piece))
     return jax.tree.unflatten(treedef, arrays), tuple(jnp.ndim(x) for x in flat)
+
+
+def _own_parts(mesh: Mesh) -> list[int]:
+    """The parts (device positions along the mesh) whose devices belong to this process."""
+    devices = mesh.devices.reshape(-1)
+    return [d for d, device in enumerate(devices) if device.process_index == jax.process_index()]
 
 
 def _as_mesh(devices, axis: str) -> Mesh:
@@ -656,14 +662,15 @@ def partition(
         ]
     every = _exchange_every(network, exchange_every)
     plan = _Plan(network, parts, part, synapses, every)
-    first = _local_network(plan, 0, ends)
+    own = _own_parts(mesh)[0]  # a part this process builds anyway
+    first = _local_network(plan, own, ends)
     model_ndim = tuple(jnp.ndim(x) for x in jax.tree.leaves(first))
     template = jax.eval_shape(first.init, jax.random.key(0))
     if every > 1:
         template["exchange"] = jax.eval_shape(lambda: _exchange_buffers(plan))
     state_ndim = tuple(len(x.shape) for x in jax.tree.leaves(template))
     plan = _Plan(network, parts, part, synapses, every, model_ndim, state_ndim)
-    local, ndim = _assemble(lambda d: first if d == 0 else _local_network(plan, d, ends), mesh,
+    local, ndim = _assemble(lambda d: first if d == own else _local_network(plan, d, ends), mesh,
                             axis)  # fmt: skip
     if ndim != model_ndim:
         raise RuntimeError("partition: the model's structure changed between devices.")
