@@ -3,7 +3,8 @@
 Connectivity pytrees (:class:`CSR`, :class:`ELL`, :class:`Dense`) with reproducible builders,
 event-driven products (:func:`event_matvec`, :func:`matvec`, :func:`event_matmat`),
 delayed delivery into a ring buffer (:func:`event_scatter_delayed`, :func:`ring_pop`) and
-plasticity primitives (:func:`update_rows_on_events`, :func:`update_cols_on_events`);
+plasticity primitives (:func:`update_rows_on_events`, :func:`update_cols_on_events`) and
+:func:`materialize` (an identity XLA cannot fuse through: a value computed once for many readers);
 :mod:`brainsim_ops.spatial` builds distance-dependent connectivity between positioned neurons.
 On CPU the operators run native numba kernels called by XLA through its typed FFI (no Python
 per call); elsewhere, or with ``backend="jax"``, a pure-JAX implementation. All operators
@@ -22,6 +23,7 @@ from ._builders import (
 )
 from ._connectivity import CSR, ELL, Dense
 from ._delayed import event_scatter_delayed, ring_pop
+from ._materialize import materialize
 from ._native import native_available
 from ._operators import event_matmat, event_matvec, matvec
 from ._plasticity import update_cols_on_events, update_rows_on_events
@@ -45,6 +47,7 @@ __all__ = [
     "from_edges",
     "get_backend",
     "grid_positions",
+    "materialize",
     "matvec",
     "native_available",
     "one_to_one",

@@ -36,6 +36,7 @@ from numba.extending import intrinsic, overload
 
 from . import _abi
 from ._kernel_loops import (
+    copy_values,
     delayed_outer_rows,
     delayed_rows,
     outer_rows,
@@ -43,7 +44,7 @@ from ._kernel_loops import (
     scatter_rows,
     update_rows,
 )
-from ._native import DELAYED, DELAYED_OUTER, OUTER, RING_POP, SCATTER, UPDATE
+from ._native import DELAYED, DELAYED_OUTER, MATERIALIZE, OUTER, RING_POP, SCATTER, UPDATE
 
 # Word (int64) indices into the call frame and into a buffer struct.
 _FRAME_WORDS = 21
@@ -454,6 +455,21 @@ def _ring_pop(f, vtype, etype):
     return True
 
 
+@njit(cache=True)
+def _materialize(f, vtype, etype):
+    """Identity ``y = x``: nothing to do when ``y`` aliases ``x``, else a copy.
+
+    XLA cannot fuse through a custom call, so the expression computing ``x`` is evaluated once
+    into ``x``'s buffer and every consumer of ``y`` reads it (see ``materialize``).
+    """
+    (_, bx, n), (_, by, n_out) = _dims(f, 0), _dims(f, 1)
+    if bx != by or n != n_out:
+        return False
+    if _data(f, 0) != _data(f, 1):
+        copy_values(_view(f, 0, vtype), _view(f, 1, vtype), bx * n)
+    return True
+
+
 # One line a target: FFI name, kernel, operands, results (``name[shape]:role``).
 scatter_handler = _handler(
     SCATTER, _scatter, "indptr[R+1]:i idx[S]:i syn[S|0]:i w[Bw,W]:v x[Bx,R]:e", "y[B,C]:v")
@@ -470,3 +486,4 @@ delayed_outer_handler = _handler(
     "g[Bg,L,C]:r step[Bs,1]:i", "dw[B,S|1]:v")
 ring_pop_handler = _handler(
     RING_POP, _ring_pop, "ring[L,C]:v step[1,1]:i", "ring_out[L,C]:v cur[1,C]:v")
+materialize_handler = _handler(MATERIALIZE, _materialize, "x[B,N]:v", "y[B,N]:v")

@@ -377,3 +377,10 @@ def ring_pop_loop(ring, out, cur, copy_in, slot, n_post):
     for j in range(n_post):
         cur[j] = out[o + j]
         out[o + j] = 0
+
+
+@njit(cache=True, nogil=True, inline="always")
+def copy_values(x, y, n):
+    """``y[:n] = x[:n]``."""
+    for i in range(n):
+        y[i] = x[i]

@@ -16,6 +16,7 @@ UPDATE = "brainsim_ops_update"
 DELAYED = "brainsim_ops_delayed"
 DELAYED_OUTER = "brainsim_ops_delayed_outer"
 RING_POP = "brainsim_ops_ring_pop"
+MATERIALIZE = "brainsim_ops_materialize"
 
 
 def _register() -> None:
@@ -57,7 +58,8 @@ def _self_test(indptr, idx, syn, w, x):
         RING_POP, (jax.ShapeDtypeStruct((2, 3), jnp.float32),
                    jax.ShapeDtypeStruct((1, 3), jnp.float32)))(
         jnp.arange(6, dtype=jnp.float32).reshape(2, 3), step)
-    return y, g, u, ring, dw, popped, cur
+    kept = jax.ffi.ffi_call(MATERIALIZE, jax.ShapeDtypeStruct((1, 3), jnp.float32))(w)
+    return y, g, u, ring, dw, popped, cur, kept
 
 
 def _probe() -> None:
@@ -68,13 +70,13 @@ def _probe() -> None:
                  np.array([[True, False, True]]))
     # The first use may come while a caller's function is being traced: evaluate eagerly.
     with jax.ensure_compile_time_eval(), jax.default_device(cpu):
-        y, g, u, ring, dw, popped, cur = jax.jit(_self_test)(*arguments)
+        y, g, u, ring, dw, popped, cur, kept = jax.jit(_self_test)(*arguments)
     if not (np.array_equal(np.asarray(popped), [[0, 1, 2], [0, 0, 0]])
             and np.array_equal(np.asarray(cur), [[3, 4, 5]])):
         raise RuntimeError(f"native ring_pop self-test failed: {popped}, {cur}")
     expected = ([[1.0, 3.0, 2.0]], [[1.0, 100.0, 10.0]], [[2.0, 2.5, 2.5]],
-                [[[2.0, 4.0, 1.0], [1.0, 1.0, 3.0]]], [[0.0, 5.0, 1.0]])
-    for got, want in zip((y, g, u, ring, dw), expected, strict=True):
+                [[[2.0, 4.0, 1.0], [1.0, 1.0, 3.0]]], [[0.0, 5.0, 1.0]], [[1.0, 2.0, 3.0]])
+    for got, want in zip((y, g, u, ring, dw, kept), expected, strict=True):
         if not np.array_equal(np.asarray(got), np.asarray(want, np.float32)):
             raise RuntimeError(f"native kernel self-test failed: {got} != {want}")
 

@@ -9,6 +9,7 @@ import jax
 import jax.numpy as jnp
 from jaxtyping import Array, Float, PRNGKeyArray
 
+import brainsim_ops as bo
 from brainsim._validation import as_param, check_finite, check_less, check_positive
 from brainsim.integrators import exact_decay
 from brainsim.neurons._base import (
@@ -67,9 +68,15 @@ def _integrate_and_fire(model, state, dv_dt, threshold, top, t, dt):
     sees `(v - threshold) / (top - v_reset)`), resets to `model.v_reset` and restarts the
     refractory countdown. Returns `(v, refractory_left, spikes, gate)`, `gate` being the spikes as
     they drive resets and jumps (`reset_gate`).
+
+    The integrated `v` is materialised (`brainsim_ops.materialize`): the spike test, the reset,
+    the refractory countdown, the recording and the events of every projection all read it,
+    and XLA would otherwise recompute the integration (reading `v`, the conductances and the
+    refractory time again) in each of them.
     """
     refractory = refractory_mask(state.refractory_left, dt)
     v = jnp.where(refractory, state.v, integrate(model.method, dv_dt, state.v, t, dt))
+    v = bo.materialize(v)
     spikes = model.spike_fn((v - threshold) / (top - model.v_reset))
     gate = reset_gate(spikes, model.detach_reset)
     v = _reset(v, gate, model.v_reset, model.detach_reset)

@@ -65,9 +65,10 @@ def test_wrong_dtypes_are_reported_naming_the_buffer(target):
     operands, results = BUFFERS[target]
     buffers = operands + results
     kinds = [role for _, _, role in buffers]
-    i = kinds.index("i")
-    with _raises(f"{target}: operand {i} ({buffers[i][0]}): index arrays must be int32"):
-        _call(target, {i: (_SHAPES["i"], jnp.uint32)})
+    if "i" in kinds:  # materialize has no index array
+        i = kinds.index("i")
+        with _raises(f"{target}: operand {i} ({buffers[i][0]}): index arrays must be int32"):
+            _call(target, {i: (_SHAPES["i"], jnp.uint32)})
     values = [j for j, role in enumerate(kinds) if role in "vr"]
     first, last = values[0], values[-1]
     with _raises(f"({buffers[first][0]}): values must be float32 or float64"):
@@ -85,15 +86,18 @@ def test_wrong_dtypes_are_reported_naming_the_buffer(target):
 
 @pytest.mark.parametrize("target", TARGETS)
 def test_wrong_rank_and_inconsistent_shapes_are_reported(target):
-    operands, _ = BUFFERS[target]
-    i = [role for _, _, role in operands].index("i")
+    operands, results = BUFFERS[target]
+    roles = [role for _, _, role in operands]
+    i = roles.index("i") if "i" in roles else 0
     with _raises(f"{target}: operand {i} ({operands[i][0]}): buffer layout or rank mismatch "
                  "(rank at most 2)"):
-        _call(target, {i: ((1, 1, 5), jnp.int32)})
-    # Index arrays of length 5 fit no target's one-row buffers: the message lists the shapes.
+        _call(target, {i: ((1, 1, 5), _DTYPES[roles[i]])})
+    # Index arrays of length 5 fit no target's one-row buffers (and a (1, 2) result does not
+    # fit materialize's (1, 1) operand): the message lists the shapes.
     shapes = ", ".join(f"{name}[{shape}]" for name, shape, _ in operands)
+    change = {} if "i" in roles else {len(operands): ((1, 2), jnp.float32)}
     with _raises(f"{target}: inconsistent operand shapes, expected ({shapes}) -> ("):
-        _call(target)
+        _call(target, change)
 
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
