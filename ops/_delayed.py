@@ -35,7 +35,14 @@ from ._backend import resolve
 from ._connectivity import CSR, ELL
 from ._native import DELAYED, DELAYED_OUTER, RING_POP, native_available
 from ._operators import _as_events
-from ._primitives import _batch_rule, _check_index_tangents, _is_zero, _lowering, _sum_to
+from ._primitives import (
+    _batch_rule,
+    _check_index_tangents,
+    _is_zero,
+    _lowering,
+    _sum_to,
+    _zero_tangent,
+)
 
 delayed_p = Primitive("brainsim_event_scatter_delayed")
 delayed_outer_p = Primitive("brainsim_event_outer_delayed")
@@ -88,7 +95,7 @@ def _delayed_jvp(primals, tangents, *, backend):
     dw, dx, dring, _ = tangents[N_INDEX:]
     out = delayed_p.bind(*primals, backend=backend)
     if _is_zero(dw) and _is_zero(dx) and _is_zero(dring):
-        return out, ad.Zero.from_primal_value(out)
+        return out, _zero_tangent(out)
     # Chain the linear terms through the ring operand: A(w, dx, A(dw, x, dring)).
     zeros_shape = ring.shape if ring.ndim == 2 else (1, *ring.shape[1:])
     acc = None if _is_zero(dring) else dring
@@ -139,7 +146,7 @@ def _delayed_outer_jvp(primals, tangents, *, n_w, backend):
         t = delayed_outer_p.bind(*index, x, dg, step, n_w=n_w, backend=backend)
         d = t if d is None else d + t
     if d is None:
-        return out, ad.Zero.from_primal_value(out)
+        return out, _zero_tangent(out)
     return out, jnp.broadcast_to(d, out.shape)
 
 
@@ -335,7 +342,7 @@ def _ring_pop_jvp(primals, tangents, *, backend):
     ring, step = primals
     outs = ring_pop_p.bind(ring, step, backend=backend)
     if _is_zero(tangents[0]):
-        return outs, [ad.Zero.from_primal_value(o) for o in outs]
+        return outs, [_zero_tangent(o) for o in outs]
     return outs, ring_pop_p.bind(tangents[0], step, backend=backend)
 
 

@@ -41,10 +41,21 @@ from ._kernel_loops import (
     delayed_rows,
     outer_rows,
     ring_pop_loop,
+    scale_onto,
     scatter_rows,
     update_rows,
 )
-from ._native import DELAYED, DELAYED_OUTER, MATERIALIZE, OUTER, RING_POP, SCATTER, UPDATE
+from ._native import (
+    DELAYED,
+    DELAYED_OUTER,
+    MATERIALIZE,
+    MATERIALIZE_AFTER,
+    OUTER,
+    RING_POP,
+    SCATTER,
+    SCATTER_ADD,
+    UPDATE,
+)
 
 # Word (int64) indices into the call frame and into a buffer struct.
 _FRAME_WORDS = 21
@@ -368,6 +379,28 @@ def _scatter(f, vtype, etype):
 
 
 @njit(cache=True)
+def _scatter_add(f, vtype, etype):
+    """Event-driven scatter onto a scaled base: ``y = scale * y0 + x @ W`` (``scale_onto``, then
+    ``scatter_rows`` without clearing).
+
+    ``y`` may alias ``y0`` (then it is updated in place). A base or scale of batch 1 serves
+    every batch entry; ``scale`` has one value or one per column.
+    """
+    (_, bw, n_w), (_, bx, n_rows) = _dims(f, 3), _dims(f, 4)
+    (_, b0, n_base), (_, bs, n_scale), (_, nb, n_out) = _dims(f, 5), _dims(f, 6), _dims(f, 7)
+    if (_length(f, 0) != n_rows + 1 or n_base != n_out or (b0 != nb and b0 != 1)
+            or (bs != nb and bs != 1) or (n_scale != n_out and n_scale != 1)):
+        return False
+    y = _view(f, 7, vtype)
+    scale_onto(_view(f, 5, vtype), _view(f, 6, vtype), y, nb, n_out, b0 > 1, bs > 1,
+               n_scale > 1)
+    scatter_rows(_view(f, 0, np.int32), _view(f, 1, np.int32), _view(f, 2, np.int32),
+                 _view(f, 3, vtype), _view(f, 4, etype), y,
+                 nb, n_rows, n_out, n_w, bw > 1, bx > 1, False)
+    return True
+
+
+@njit(cache=True)
 def _outer(f, vtype, etype):
     """Per-synapse outer product ``out[k] = x[pre_k] * g[post_k]`` (``outer_rows``)."""
     (_, bx, n_rows), (_, bg, n_cols), (_, nb, n_w) = _dims(f, 3), _dims(f, 4), _dims(f, 5)
@@ -470,9 +503,23 @@ def _materialize(f, vtype, etype):
     return True
 
 
+@njit(cache=True)
+def _materialize_after(f, vtype, etype):
+    """Identity ``y = x`` that XLA runs only once ``after`` (not read) is computed."""
+    (_, bx, n), (_, by, n_out) = _dims(f, 0), _dims(f, 2)
+    if bx != by or n != n_out:
+        return False
+    if _data(f, 0) != _data(f, 2):
+        copy_values(_view(f, 0, vtype), _view(f, 2, vtype), bx * n)
+    return True
+
+
 # One line a target: FFI name, kernel, operands, results (``name[shape]:role``).
 scatter_handler = _handler(
     SCATTER, _scatter, "indptr[R+1]:i idx[S]:i syn[S|0]:i w[Bw,W]:v x[Bx,R]:e", "y[B,C]:v")
+scatter_add_handler = _handler(
+    SCATTER_ADD, _scatter_add, "indptr[R+1]:i idx[S]:i syn[S|0]:i w[Bw,W]:v x[Bx,R]:e "
+    "y0[B0,C]:v scale[Bs,C|1]:v", "y[B,C]:v")
 outer_handler = _handler(
     OUTER, _outer, "indptr[R+1]:i idx[S]:i syn[S|0]:i x[Bx,R]:e g[Bg,C]:v", "out[B,W]:v")
 update_handler = _handler(
@@ -487,3 +534,5 @@ delayed_outer_handler = _handler(
 ring_pop_handler = _handler(
     RING_POP, _ring_pop, "ring[L,C]:v step[1,1]:i", "ring_out[L,C]:v cur[1,C]:v")
 materialize_handler = _handler(MATERIALIZE, _materialize, "x[B,N]:v", "y[B,N]:v")
+materialize_after_handler = _handler(
+    MATERIALIZE_AFTER, _materialize_after, "x[B,N]:v after[Ba,M]:v", "y[B,N]:v")

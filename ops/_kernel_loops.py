@@ -280,13 +280,16 @@ _walk_delayed_outer = row_walker(_delayed_outer_row)
 
 
 @njit(cache=True, nogil=True, inline="always")
-def scatter_rows(indptr, idx, syn, w, x, y, n_batch, n_rows, n_out, n_w, w_batched, x_batched):
-    """``y[b, idx[s]] += x[b, r] * w[b, syn[s]]`` for every ``s`` in each active row ``r``.
+def scatter_rows(indptr, idx, syn, w, x, y, n_batch, n_rows, n_out, n_w, w_batched, x_batched,
+                 clear=True):
+    """``y[b, idx[s]] += x[b, r] * w[b, syn[s]]`` for every ``s`` in each active row ``r``,
+    onto zeros (``clear``) or onto what ``y`` holds.
 
     Rows are read four ahead (see :func:`row_walker`).
     """
-    for t in range(n_batch * n_out):
-        y[t] = 0
+    if clear:
+        for t in range(n_batch * n_out):
+            y[t] = 0
     for b in range(n_batch):
         ctx = (y, idx, syn, w, b * n_out, b * n_w if w_batched else 0, n_w)
         _walk_scatter(ctx, indptr, x, b * n_rows if x_batched else 0, n_rows)
@@ -384,3 +387,19 @@ def copy_values(x, y, n):
     """``y[:n] = x[:n]``."""
     for i in range(n):
         y[i] = x[i]
+
+
+@njit(cache=True, nogil=True, inline="always")
+def scale_onto(y0, scale, y, n_batch, n, y0_batched, scale_batched, per_column):
+    """``y[b, j] = scale[b, j] * y0[b, j]`` (batch and column of ``scale``/``y0`` broadcast)."""
+    for b in range(n_batch):
+        o0 = b * n if y0_batched else 0
+        os_ = (b if scale_batched else 0) * (n if per_column else 1)
+        oy = b * n
+        if per_column:
+            for j in range(n):
+                y[oy + j] = scale[os_ + j] * y0[o0 + j]
+        else:
+            s = scale[os_]
+            for j in range(n):
+                y[oy + j] = s * y0[o0 + j]

@@ -11,12 +11,14 @@ import numpy as np
 from . import _abi
 
 SCATTER = "brainsim_ops_scatter"
+SCATTER_ADD = "brainsim_ops_scatter_add"
 OUTER = "brainsim_ops_outer"
 UPDATE = "brainsim_ops_update"
 DELAYED = "brainsim_ops_delayed"
 DELAYED_OUTER = "brainsim_ops_delayed_outer"
 RING_POP = "brainsim_ops_ring_pop"
 MATERIALIZE = "brainsim_ops_materialize"
+MATERIALIZE_AFTER = "brainsim_ops_materialize_after"
 
 
 def _register() -> None:
@@ -59,7 +61,12 @@ def _self_test(indptr, idx, syn, w, x):
                    jax.ShapeDtypeStruct((1, 3), jnp.float32)))(
         jnp.arange(6, dtype=jnp.float32).reshape(2, 3), step)
     kept = jax.ffi.ffi_call(MATERIALIZE, jax.ShapeDtypeStruct((1, 3), jnp.float32))(w)
-    return y, g, u, ring, dw, popped, cur, kept
+    kept = jax.ffi.ffi_call(MATERIALIZE_AFTER, jax.ShapeDtypeStruct((1, 3), jnp.float32))(
+        kept, jnp.zeros((1, 2), jnp.float32))
+    added = jax.ffi.ffi_call(SCATTER_ADD, jax.ShapeDtypeStruct((1, 3), jnp.float32))(
+        indptr, idx, syn, w, x, jnp.array([[10.0, 20.0, 30.0]], jnp.float32),
+        jnp.array([[0.5]], jnp.float32))
+    return y, g, u, ring, dw, popped, cur, kept, added
 
 
 def _probe() -> None:
@@ -70,13 +77,14 @@ def _probe() -> None:
                  np.array([[True, False, True]]))
     # The first use may come while a caller's function is being traced: evaluate eagerly.
     with jax.ensure_compile_time_eval(), jax.default_device(cpu):
-        y, g, u, ring, dw, popped, cur, kept = jax.jit(_self_test)(*arguments)
+        y, g, u, ring, dw, popped, cur, kept, added = jax.jit(_self_test)(*arguments)
     if not (np.array_equal(np.asarray(popped), [[0, 1, 2], [0, 0, 0]])
             and np.array_equal(np.asarray(cur), [[3, 4, 5]])):
         raise RuntimeError(f"native ring_pop self-test failed: {popped}, {cur}")
     expected = ([[1.0, 3.0, 2.0]], [[1.0, 100.0, 10.0]], [[2.0, 2.5, 2.5]],
-                [[[2.0, 4.0, 1.0], [1.0, 1.0, 3.0]]], [[0.0, 5.0, 1.0]], [[1.0, 2.0, 3.0]])
-    for got, want in zip((y, g, u, ring, dw, kept), expected, strict=True):
+                [[[2.0, 4.0, 1.0], [1.0, 1.0, 3.0]]], [[0.0, 5.0, 1.0]], [[1.0, 2.0, 3.0]],
+                [[6.0, 13.0, 17.0]])
+    for got, want in zip((y, g, u, ring, dw, kept, added), expected, strict=True):
         if not np.array_equal(np.asarray(got), np.asarray(want, np.float32)):
             raise RuntimeError(f"native kernel self-test failed: {got} != {want}")
 

@@ -1,8 +1,11 @@
 """JAX primitives of the sparse operators: abstract eval, lowering, JVP, transpose, batching.
 
-Three primitives, all on a row view ``(indptr, idx, syn)`` of a :class:`Layout`:
+Four primitives, all on a row view ``(indptr, idx, syn)`` of a :class:`Layout`:
 
 - ``scatter``: ``y = S(w, x)``, the event-driven product (bilinear in weights and events);
+- ``scatter_add``: ``y = scale * y0 + S(w, x)``, the same onto a scaled base (in place when
+  XLA can alias ``y0``; ``y0`` and ``scale`` are rank 1 for one unbatched problem, so that a
+  conductance carried through ``lax.scan`` is updated in its own buffer);
 - ``outer``: ``dw = O(x, g)``, the event-driven weight cotangent (only active rows touched);
 - ``update``: plasticity, weights plus an event-gated outer product, clipped.
 
@@ -27,9 +30,10 @@ from jax.extend.core import Primitive
 from jax.interpreters import ad, batching, mlir
 
 from . import _pure
-from ._native import OUTER, SCATTER, UPDATE, native_available
+from ._native import OUTER, SCATTER, SCATTER_ADD, UPDATE, native_available
 
 scatter_p = Primitive("brainsim_event_scatter")
+scatter_add_p = Primitive("brainsim_event_scatter_add")
 outer_p = Primitive("brainsim_event_outer")
 update_p = Primitive("brainsim_event_update")
 
@@ -48,6 +52,13 @@ def _scatter_abstract(*args, n_out, backend):
     return jax.core.ShapedArray((_leading(w, x), n_out), w.dtype)
 
 
+def _scatter_add_abstract(*args, n_out, backend):
+    w, x, y0, scale = args[N_INDEX:]
+    if y0.ndim == 1:  # one unbatched problem (see _scatter_add_pure)
+        return jax.core.ShapedArray(y0.shape, y0.dtype)
+    return jax.core.ShapedArray((_leading(w, x, y0, scale), n_out), y0.dtype)
+
+
 def _outer_abstract(*args, n_w, backend):
     x, g = args[N_INDEX:]
     return jax.core.ShapedArray((_leading(x, g), n_w), g.dtype)
@@ -60,9 +71,10 @@ def _update_abstract(indptr, idx, syn, w, x, v, scale, bounds, *, backend):
 
 
 scatter_p.def_abstract_eval(_scatter_abstract)
+scatter_add_p.def_abstract_eval(_scatter_add_abstract)
 outer_p.def_abstract_eval(_outer_abstract)
 update_p.def_abstract_eval(_update_abstract)
-for _p in (scatter_p, outer_p, update_p):
+for _p in (scatter_p, scatter_add_p, outer_p, update_p):
     _p.def_impl(partial(dispatch.apply_primitive, _p))
 
 
@@ -72,6 +84,14 @@ for _p in (scatter_p, outer_p, update_p):
 def _scatter_pure(*args, n_out, backend):
     indptr, idx, syn = args[:3]
     return _pure.scatter(indptr, idx, syn, *args[N_INDEX:], n_out=n_out)
+
+
+def _scatter_add_pure(*args, n_out, backend):
+    """`scale * y0 + S(w, x)`; `y0` and `scale` of rank 1 (`(n_out,)`, `(1 or n_out,)`) for one
+    unbatched problem, else of rank 2 with a leading batch axis like `w` and `x`."""
+    *index, w, x, y0, scale = args
+    y = _scatter_pure(*index, w, x, n_out=n_out, backend=backend)
+    return scale * y0 + (y[0] if y0.ndim == 1 else y)
 
 
 def _outer_pure(*args, n_w, backend):
@@ -113,6 +133,7 @@ def _lowering(prim, pure_fn, target, picks, alias=None):
 
 
 _lowering(scatter_p, _scatter_pure, SCATTER, [0, 1, 2, 6, 7])
+_lowering(scatter_add_p, _scatter_add_pure, SCATTER_ADD, [0, 1, 2, 6, 7, 8, 9], alias=8)
 _lowering(outer_p, _outer_pure, OUTER, [0, 1, 2, 6, 7])
 _lowering(update_p, _update_pure, UPDATE, [0, 1, 2, 3, 4, 5, 6, 7], alias=3)
 
@@ -122,6 +143,11 @@ _lowering(update_p, _update_pure, UPDATE, [0, 1, 2, 3, 4, 5, 6, 7], alias=3)
 
 def _is_zero(t) -> bool:
     return type(t) is ad.Zero or getattr(t, "dtype", None) == jax.dtypes.float0
+
+
+def _zero_tangent(primal):
+    """The symbolic zero tangent of `primal`."""
+    return ad.Zero(jax.typeof(primal).to_tangent_aval())
 
 
 def _check_index_tangents(tangents) -> None:
@@ -152,7 +178,26 @@ def _scatter_jvp(primals, tangents, *, n_out, backend):
         dy = scatter_p.bind(*index, dw, x, n_out=n_out, backend=backend)
     if not _is_zero(dx):
         dy = _add(dy, scatter_p.bind(*index, w, dx, n_out=n_out, backend=backend))
-    return y, (ad.Zero.from_primal_value(y) if dy is None else dy)
+    return y, (_zero_tangent(y) if dy is None else dy)
+
+
+def _scatter_add_jvp(primals, tangents, *, n_out, backend):
+    """`dscale * y0 + scale * dy0` plus the tangent of the product (itself `scatter`s)."""
+    y0, scale = primals[-2:]
+    dy0, dscale = tangents[-2:]
+    y = scatter_add_p.bind(*primals, n_out=n_out, backend=backend)
+    _check_index_tangents(tangents[:N_INDEX])
+    parts = []
+    if not _is_zero(dy0):
+        parts.append(scale * dy0)
+    if not _is_zero(dscale):
+        parts.append(dscale * y0)
+    if not all(_is_zero(t) for t in tangents[N_INDEX:-2]):
+        _, dy = _scatter_jvp(primals[:-2], tangents[:-2], n_out=n_out, backend=backend)
+        parts.append(dy[0] if y0.ndim == 1 else dy)
+    if not parts:
+        return y, _zero_tangent(y)
+    return y, jnp.broadcast_to(sum(parts[1:], parts[0]), y.shape)
 
 
 def _scatter_transpose(ct, *args, n_out, backend):
@@ -180,7 +225,7 @@ def _outer_jvp(primals, tangents, *, n_w, backend):
         d = outer_p.bind(*index, dx, g, n_w=n_w, backend=backend)
     if not _is_zero(dg):
         d = _add(d, outer_p.bind(*index, x, dg, n_w=n_w, backend=backend))
-    return out, (ad.Zero.from_primal_value(out) if d is None else d)
+    return out, (_zero_tangent(out) if d is None else d)
 
 
 def _outer_transpose(ct, *args, n_w, backend):
@@ -210,7 +255,7 @@ def _update_jvp(primals, tangents, *, backend):
     out = update_p.bind(*primals, backend=backend)
     values = primals[3:]
     if all(_is_zero(t) for t in tangents[3:]):
-        return out, ad.Zero.from_primal_value(out)
+        return out, _zero_tangent(out)
     tans = [_tangent_or_zeros(p, t) for p, t in zip(values, tangents[3:], strict=True)]
     _, d = jax.jvp(partial(_update_values, *primals[:3]), tuple(values), tuple(tans))
     return out, d
@@ -218,6 +263,7 @@ def _update_jvp(primals, tangents, *, backend):
 
 ad.primitive_jvps[scatter_p] = _scatter_jvp
 ad.primitive_transposes[scatter_p] = _scatter_transpose
+ad.primitive_jvps[scatter_add_p] = _scatter_add_jvp
 ad.primitive_jvps[outer_p] = _outer_jvp
 ad.primitive_transposes[outer_p] = _outer_transpose
 ad.primitive_jvps[update_p] = _update_jvp
@@ -260,6 +306,7 @@ def _batch_rule(prim, pure_fn, n_index):
 
 
 _batch_rule(scatter_p, _scatter_pure, N_INDEX)
+_scatter_add_batch_rank2 = _batch_rule(scatter_add_p, _scatter_add_pure, N_INDEX)
 _batch_rule(outer_p, _outer_pure, N_INDEX)
 _update_batch_rank2 = _batch_rule(update_p, _update_pure, 3)
 
@@ -277,3 +324,21 @@ def _update_batch(args, dims, **params):
 
 
 batching.primitive_batchers[update_p] = _update_batch
+
+
+def _scatter_add_batch(args, dims, **params):
+    """A rank-1 base and scale (one unbatched problem) get a leading axis of 1, then the rank-2
+    rule."""
+    y0, d0 = args[-2], dims[-2]
+    if y0.ndim - (d0 is not None) != 1 or any(d is not None for d in dims[:N_INDEX]):
+        return _scatter_add_batch_rank2(args, dims, **params)
+    lifted = [a[None] if d is None else jnp.expand_dims(jnp.moveaxis(a, d, 0), 1)
+              for a, d in zip(args[-2:], dims[-2:], strict=True)]
+    lifted_dims = [None if d is None else 0 for d in dims[-2:]]
+    out, out_dim = _scatter_add_batch_rank2(
+        [*args[:-2], *lifted], [*dims[:-2], *lifted_dims], **params
+    )
+    return out[:, 0], out_dim
+
+
+batching.primitive_batchers[scatter_add_p] = _scatter_add_batch

@@ -10,6 +10,7 @@ import jax
 import jax.numpy as jnp
 from jaxtyping import PRNGKeyArray
 
+import brainsim_ops as bo
 from brainsim.astro._base import check_astrocyte_population
 from brainsim.network._projection import Projection
 from brainsim.neurons import Drive
@@ -338,10 +339,14 @@ class Network(eqx.Module):
             )
         if kept:
             new_state["couplings"] = kept
+        synapses = {
+            proj.name: _read_before_update(state["synapses"][proj.name], new_state[proj.post])
+            for proj in self.projections
+        }
         new_state["synapses"] = {
-            proj.name: proj.receive(state["synapses"][proj.name], state["step"], dt=dt)
+            proj.name: proj.receive(synapses[proj.name], state["step"], dt=dt)
             if presynaptic is None else proj.step(
-                state["synapses"][proj.name],
+                synapses[proj.name],
                 presynaptic[proj.pre],
                 state["step"],
                 dt=dt,
@@ -379,6 +384,23 @@ class Network(eqx.Module):
             self.projections, self.sizes,
         )  # fmt: skip
         return {**state, "structural": structural, "synapses": {**state["synapses"], **rewired}}
+
+
+def _read_before_update(synapse_state, post_state):
+    """`synapse_state` with its kinetics ordered after the postsynaptic neurons' step.
+
+    The neurons read the conductances (their drive) before the projection updates them; the
+    event kernel updates a conductance in place (`add_to`), and without a data dependence
+    between the two XLA copies the conductance every step to keep the old value for the
+    neurons. `brainsim_ops.materialize(g, after=...)` with the neurons' new state supplies it.
+    """
+    anchors = [leaf for leaf in jax.tree.leaves(post_state) if jnp.ndim(leaf) > 0]
+    if not anchors:
+        return synapse_state
+    kinetics = jax.tree.map(
+        lambda g: bo.materialize(g, after=anchors[0]), synapse_state.kinetics
+    )
+    return synapse_state._replace(kinetics=kinetics)
 
 
 def _bind_glia(proj: Projection, models: dict, sizes: dict) -> Projection:

@@ -279,6 +279,16 @@ class Projection(eqx.Module):
                 conn = conn.with_weights(transmitted)
             elif self.stp is not None:
                 stp, events = self.stp.step(stp, pre_spikes, dt=dt)
+            step_delivering = getattr(self.kinetics, "step_delivering", None)
+            if self.delay_per is None and step_delivering is not None:
+                kinetics = step_delivering(
+                    state.kinetics,
+                    lambda base, scale: bo.event_matvec(
+                        events, conn, add_to=base, add_scale=scale),
+                    dt=dt,
+                )
+                return ProjectionState(
+                    kinetics, delay, stp, weights, traces, state.wiring, state.connected)
             if self.delay_per is None:
                 arriving = bo.event_matvec(events, conn)
             else:

@@ -54,6 +54,14 @@ class Exponential(eqx.Module):
         """Decay over `dt` ms, then add the `arriving` weight per neuron."""
         return ExponentialState(g=state.g * jnp.exp(-dt / self.tau) + arriving)
 
+    def step_delivering(self, state: ExponentialState, deliver, *, dt) -> ExponentialState:
+        """`step` with the arrivals added by `deliver(base, scale) = scale * base + arriving`.
+
+        A projection passes the event-driven product with `add_to=base, add_scale=scale`, so
+        that the native kernel decays `g` and adds the spikes in one pass, in place.
+        """
+        return ExponentialState(g=deliver(state.g, jnp.exp(-dt / self.tau)))
+
     def value(self, state: ExponentialState) -> Float[Array, " n"]:
         """The synaptic variable `g`."""
         return state.g
