@@ -18,10 +18,13 @@ is not installed, fails, or runs past `--timeout` seconds prints a `skipped` lin
 (and larger sizes of that peer are then skipped without a try).
 
 `--cores` pins each process to that many cores (`brainsim.use_cpu_cores`; the peers with
-`sched_setaffinity` and one thread per core).
+`sched_setaffinity` and one thread per core). With `--partition`, brainsim on more than one core
+runs partitioned (`brainsim.network.partition`), one CPU device per core (`"devices"` in its
+lines); without it, one device computing on one thread of the pinned cores.
 
     python bench/scale.py                                  # 400k, 1M and 4M on one core
     python bench/scale.py --sizes 400000 4000000 --simulators brainsim
+    python bench/scale.py --cores 2 --partition --simulators brainsim
     python bench/scale.py --cores 2 --brian2-python /tmp/b2/bin/python \\
         --brainpy-python /tmp/bp/bin/python --timeout 600
 """
@@ -56,14 +59,18 @@ def _peak_mb(children: bool = False) -> float:
     return round(peak / 1024, 1)  # Linux reports kB
 
 
-def run_brainsim(n: int, cores: int, warmup: float, duration: float, dt: float) -> None:
+def run_brainsim(n: int, cores: int, warmup: float, duration: float, dt: float,
+                 partitioned: bool = False) -> None:
     import brainsim as bs
 
-    bs.use_cpu_cores(cores)
+    devices = cores if partitioned else 1
+    bs.use_cpu_cores(cores, devices=devices)
     import jax
 
     began = time.perf_counter()
     net, inputs = bs.benchmarks.coba(jax.random.key(0), n=n)
+    if devices > 1:
+        net = bs.network.partition(net, devices=devices)
     state = net.init(jax.random.key(1))
     jax.block_until_ready(state)
     build_s = time.perf_counter() - began
@@ -80,7 +87,8 @@ def run_brainsim(n: int, cores: int, warmup: float, duration: float, dt: float) 
     n_e = n * 4 // 5
     bio_s = duration / 1000
     _emit(
-        simulator="brainsim", n=n, cores=cores, dt_ms=dt, warmup_ms=warmup, bio_s=bio_s,
+        simulator="brainsim", n=n, cores=cores, devices=devices, dt_ms=dt, warmup_ms=warmup,
+        bio_s=bio_s,
         build_s=round(build_s, 2),
         compile_s=round(max(warmup_s - run_s * warmup / duration, 0.0), 2),
         run_s=round(run_s, 3), s_per_bio_s=round(run_s / bio_s, 2),
@@ -160,6 +168,8 @@ def _measure(python: str, simulator: str, n: int, args) -> dict | str | None:
     command = [python, os.path.abspath(__file__), "--worker", simulator, "--sizes", str(n),
                "--cores", str(args.cores), "--warmup", str(args.warmup), "--duration",
                str(args.duration), "--dt", str(args.dt)]  # fmt: skip
+    if args.partition:
+        command.append("--partition")
     env = dict(os.environ, OMP_NUM_THREADS=str(args.cores))
     try:
         done = subprocess.run(
@@ -182,6 +192,8 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", type=int, nargs="+", default=[400_000, 1_000_000, 4_000_000])
     parser.add_argument("--cores", type=int, choices=(1, 2), default=1)
+    parser.add_argument("--partition", action="store_true",
+                        help="brainsim on several cores: partitioned, one device per core")
     parser.add_argument("--warmup", type=float, default=20.0, help="biological ms")
     parser.add_argument("--duration", type=float, default=20.0, help="biological ms timed")
     parser.add_argument("--dt", type=float, default=0.1, help="ms")
@@ -194,7 +206,7 @@ def main() -> None:
     if args.worker:
         n = args.sizes[0]
         if args.worker == "brainsim":
-            run_brainsim(n, args.cores, args.warmup, args.duration, args.dt)
+            run_brainsim(n, args.cores, args.warmup, args.duration, args.dt, args.partition)
         else:
             _run_peer(args.worker, n, args.cores, args.warmup, args.duration, args.dt)
         return
