@@ -4,7 +4,7 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 DOCS_STAMP := $(VENV)/.docs-installed
 
-.PHONY: demo test lint bench docs clean
+.PHONY: demo test lint bench docs check-site clean
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -25,8 +25,15 @@ $(DOCS_STAMP): $(STAMP)
 	$(PY) -m pip install -q -e ".[docs]"
 	touch $(DOCS_STAMP)
 
+# Tutorials: the executions `make test` saved, or fresh ones; gallery: figures of changed examples.
 docs: $(DOCS_STAMP)
+	$(PY) scripts/build_tutorials.py
+	$(PY) scripts/build_gallery.py
 	NO_MKDOCS_2_WARNING=1 $(VENV)/bin/mkdocs build --strict
+
+# The built site in headless Chromium (Debian's `chromium`): errors, images, links.
+check-site: docs
+	$(PY) -m pytest -q docs_check
 
 bench: $(STAMP)
 	$(PY) bench/ops.py
