@@ -5,6 +5,7 @@ synthetic sites show that each check catches what it is meant to catch.
 Run by `make check-site`, which builds the site first."""
 
 import base64
+import pathlib
 
 import pytest
 
@@ -15,12 +16,14 @@ from docs_check.site_check import (
     serve,
 )
 
+EXAMPLES = sorted((pathlib.Path(__file__).resolve().parents[1] / "examples").glob("*.py"))
+
 # page of the built site -> the fewest images it must show
 PAGES = {
     "index.html": 0,
     "api/neurons/index.html": 0,
     "tutorials/01_quick_start/index.html": 1,
-    "gallery/index.html": 33,
+    "gallery/index.html": len(EXAMPLES),
 }
 
 
@@ -136,3 +139,17 @@ def test_a_link_to_a_missing_anchor_is_reported(tmp_path):
         "index.html: #gone",
         "index.html: other.html#elsewhere",
     ]
+
+
+def test_mathjax_from_its_cdn_is_blocked_without_an_error_and_others_still_count(
+    tmp_path, browser
+):
+    site = _site(
+        tmp_path,
+        '<script src="https://cdnjs.cloudflare.com/ajax/libs/mathjax/2.7.7/latest.js"></script>'
+        '<script>console.error("the page itself")</script>',
+    )
+    with serve(site) as base:
+        problems = render_problems(browser, base + "index.html")
+    assert problems.external_requests == []
+    assert [message.split(" (")[0] for message in problems.console_errors] == ["the page itself"]
