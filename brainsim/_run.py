@@ -14,6 +14,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from brainsim._host import to_host
+from brainsim._progress import progress_bar
 from brainsim._recording import Probe, parse_record, read_probe
 from brainsim._result import RunResult, SpikeEvents
 from brainsim._validation import check_dt
@@ -538,17 +539,6 @@ def _run_streaming(
     )
 
 
-def _progress_bar():
-    """tqdm's notebook bar where Jupyter widgets are installed, else its text bar (tqdm.auto
-    would warn in a notebook without them)."""
-    try:
-        import ipywidgets  # noqa: F401
-    except ImportError:
-        from tqdm.std import tqdm
-    else:
-        from tqdm.auto import tqdm
-    return tqdm
-
 
 def _update_progress(bar, progress, began, done, steps):
     if progress is False or done >= steps and bar is None:
@@ -557,7 +547,7 @@ def _update_progress(bar, progress, began, done, steps):
         elapsed = time.perf_counter() - began
         expected = elapsed / done * steps
         if progress or expected > _PROGRESS_AFTER_S:
-            bar = _progress_bar()(total=steps, initial=done, unit="step", desc="brainsim.run")
+            bar = progress_bar()(total=steps, initial=done, unit="step", desc="brainsim.run")
         return bar
     bar.update(done - bar.n)
     return bar

@@ -13,8 +13,8 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 from jax.sharding import Mesh, NamedSharding, PartitionSpec
-from tqdm.auto import tqdm
 
+from brainsim._progress import progress_bar
 from brainsim._sweep._points import Grid, check_points
 from brainsim._sweep._result import SweepResult
 
@@ -267,7 +267,8 @@ def sweep(
     index = np.concatenate([np.arange(n_points), np.zeros(size * n_calls - n_points, int)])
     collected = []
     pending = None
-    with tqdm(total=n_calls, desc="brainsim.sweep", unit="chunk", disable=not progress) as bar:
+    bar_class = progress_bar()
+    with bar_class(total=n_calls, desc="brainsim.sweep", unit="chunk", disable=not progress) as bar:
         for call in range(n_calls + 1):
             # Dispatch the next chunk before fetching this one, so the devices do not wait.
             launched = None

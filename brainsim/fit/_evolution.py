@@ -9,7 +9,8 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 from jaxtyping import PRNGKeyArray
-from tqdm.auto import tqdm
+
+from brainsim._progress import progress_bar
 
 _MARGIN = 1e-4  # candidates keep this fraction of the range away from its ends
 
@@ -84,7 +85,7 @@ def evolve(
 
     generations = -(-n_samples // population)
     tried, losses = [], []
-    for _ in tqdm(range(generations), desc=f"fit: {strategy}", unit="generation",
+    for _ in progress_bar()(range(generations), desc=f"fit: {strategy}", unit="generation",
                   disable=not progress):
         key, ask_key, tell_key = jax.random.split(key, 3)
         u, state = ask(ask_key, state, params)

@@ -1,0 +1,18 @@
+"""The progress bar class of runs, sweeps and fits."""
+
+from __future__ import annotations
+
+
+def progress_bar():
+    """tqdm's notebook bar where Jupyter widgets are installed, else its text bar.
+
+    `tqdm.auto` would pick the notebook bar in any Jupyter kernel and, without `ipywidgets`,
+    print a warning on import and fall back to text.
+    """
+    try:
+        import ipywidgets  # noqa: F401
+    except ImportError:
+        from tqdm.std import tqdm
+    else:
+        from tqdm.auto import tqdm
+    return tqdm
