@@ -47,12 +47,12 @@ def _leading(*avals) -> int:
 # ---------------------------------------------------------------- abstract evaluation
 
 
-def _scatter_abstract(*args, n_out, backend):
+def _scatter_abstract(*args, n_out, backend, binary=False):
     w, x = args[N_INDEX:]
     return jax.core.ShapedArray((_leading(w, x), n_out), w.dtype)
 
 
-def _scatter_add_abstract(*args, n_out, backend):
+def _scatter_add_abstract(*args, n_out, backend, binary=False):
     w, x, y0, scale = args[N_INDEX:]
     if y0.ndim == 1:  # one unbatched problem (see _scatter_add_pure)
         return jax.core.ShapedArray(y0.shape, y0.dtype)
@@ -81,12 +81,12 @@ for _p in (scatter_p, scatter_add_p, outer_p, update_p):
 # ---------------------------------------------------------------- pure-JAX forms
 
 
-def _scatter_pure(*args, n_out, backend):
+def _scatter_pure(*args, n_out, backend, binary=False):
     indptr, idx, syn = args[:3]
     return _pure.scatter(indptr, idx, syn, *args[N_INDEX:], n_out=n_out)
 
 
-def _scatter_add_pure(*args, n_out, backend):
+def _scatter_add_pure(*args, n_out, backend, binary=False):
     """`scale * y0 + S(w, x)`; `y0` and `scale` of rank 1 (`(n_out,)`, `(1 or n_out,)`) for one
     unbatched problem, else of rank 2 with a leading batch axis like `w` and `x`."""
     *index, w, x, y0, scale = args
@@ -119,9 +119,18 @@ def _update_pure(*args, backend):
 def _lowering(prim, pure_fn, target, picks, alias=None):
     pure_rule = mlir.lower_fun(pure_fn, multiple_results=False)
 
+    def as_bytes(*args, **params):  # `binary` events read by the kernel as bytes
+        args = list(args)
+        args[N_INDEX + 1] = args[N_INDEX + 1] != 0
+        return prim.bind(*args, **{**params, "binary": False})
+
+    bytes_rule = mlir.lower_fun(as_bytes, multiple_results=False)
+
     def cpu_rule(ctx, *args, backend, **params):
         if backend != "native" or not native_available():
             return pure_rule(ctx, *args, backend=backend, **params)
+        if params.get("binary") and ctx.avals_in[N_INDEX + 1].dtype != np.bool_:
+            return bytes_rule(ctx, *args, backend=backend, **params)
         sub_ctx = ctx.replace(avals_in=[ctx.avals_in[i] for i in picks])
         kwargs = {}
         if alias is not None and ctx.avals_in[alias].shape == ctx.avals_out[0].shape:
@@ -167,25 +176,25 @@ def _add(a, b):
     return b if a is None else a + b
 
 
-def _scatter_jvp(primals, tangents, *, n_out, backend):
+def _scatter_jvp(primals, tangents, *, n_out, backend, binary=False):
     _check_index_tangents(tangents[:N_INDEX])
     index = primals[:N_INDEX]
     w, x = primals[N_INDEX:]
     dw, dx = tangents[N_INDEX:]
-    y = scatter_p.bind(*primals, n_out=n_out, backend=backend)
+    y = scatter_p.bind(*primals, n_out=n_out, backend=backend, binary=binary)
     dy = None
     if not _is_zero(dw):
-        dy = scatter_p.bind(*index, dw, x, n_out=n_out, backend=backend)
+        dy = scatter_p.bind(*index, dw, x, n_out=n_out, backend=backend, binary=binary)
     if not _is_zero(dx):
         dy = _add(dy, scatter_p.bind(*index, w, dx, n_out=n_out, backend=backend))
     return y, (_zero_tangent(y) if dy is None else dy)
 
 
-def _scatter_add_jvp(primals, tangents, *, n_out, backend):
+def _scatter_add_jvp(primals, tangents, *, n_out, backend, binary=False):
     """`dscale * y0 + scale * dy0` plus the tangent of the product (itself `scatter`s)."""
     y0, scale = primals[-2:]
     dy0, dscale = tangents[-2:]
-    y = scatter_add_p.bind(*primals, n_out=n_out, backend=backend)
+    y = scatter_add_p.bind(*primals, n_out=n_out, backend=backend, binary=binary)
     _check_index_tangents(tangents[:N_INDEX])
     parts = []
     if not _is_zero(dy0):
@@ -193,14 +202,15 @@ def _scatter_add_jvp(primals, tangents, *, n_out, backend):
     if not _is_zero(dscale):
         parts.append(dscale * y0)
     if not all(_is_zero(t) for t in tangents[N_INDEX:-2]):
-        _, dy = _scatter_jvp(primals[:-2], tangents[:-2], n_out=n_out, backend=backend)
+        _, dy = _scatter_jvp(primals[:-2], tangents[:-2], n_out=n_out, backend=backend,
+                             binary=binary)
         parts.append(dy[0] if y0.ndim == 1 else dy)
     if not parts:
         return y, _zero_tangent(y)
     return y, jnp.broadcast_to(sum(parts[1:], parts[0]), y.shape)
 
 
-def _scatter_transpose(ct, *args, n_out, backend):
+def _scatter_transpose(ct, *args, n_out, backend, binary=False):
     index = args[:N_INDEX]
     w, x = args[N_INDEX:]
     run, other = index[:3], index[3:]

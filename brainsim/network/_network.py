@@ -353,6 +353,7 @@ class Network(eqx.Module):
                 post_spikes=spikes[proj.post],
                 modulator=modulators.get(proj.name),
                 glia=state[proj.stp.astrocytes].G_A if proj.synapse_release else None,
+                binary_spikes=getattr(self.models[proj.pre], "binary_spikes", False),
             )
             for proj in self.projections
         }

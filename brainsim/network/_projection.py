@@ -247,10 +247,13 @@ class Projection(eqx.Module):
         post_spikes=None,
         modulator=None,
         glia=None,
+        binary_spikes: bool = False,
     ) -> ProjectionState:
         """With plasticity, first update the weights from `pre_spikes` and `post_spikes` (and
         `modulator`); then deliver this step's presynaptic spikes and advance the kinetics by
-        `dt` ms. `glia` is the gliotransmitter (µM per astrocyte) seen by a tripartite `stp`."""
+        `dt` ms. `glia` is the gliotransmitter (µM per astrocyte) seen by a tripartite `stp`.
+        `binary_spikes`: `pre_spikes` are 0/1 (the presynaptic model's `binary_spikes`), so
+        the kernel may read them as bytes."""
         self._check_dt(dt)
         weights, traces = state.weights, state.plasticity
         if self.plasticity is not None:
@@ -279,18 +282,19 @@ class Projection(eqx.Module):
                 conn = conn.with_weights(transmitted)
             elif self.stp is not None:
                 stp, events = self.stp.step(stp, pre_spikes, dt=dt)
+            binary = binary_spikes and self.stp is None  # STP makes graded events
             step_delivering = getattr(self.kinetics, "step_delivering", None)
             if self.delay_per is None and step_delivering is not None:
                 kinetics = step_delivering(
                     state.kinetics,
                     lambda base, scale: bo.event_matvec(
-                        events, conn, add_to=base, add_scale=scale),
+                        events, conn, add_to=base, add_scale=scale, binary=binary),
                     dt=dt,
                 )
                 return ProjectionState(
                     kinetics, delay, stp, weights, traces, state.wiring, state.connected)
             if self.delay_per is None:
-                arriving = bo.event_matvec(events, conn)
+                arriving = bo.event_matvec(events, conn, binary=binary)
             else:
                 delay, arriving = deliver(
                     self.delay_per, self.delay_steps, delay, events, conn, step_index

@@ -74,6 +74,12 @@ class Neuron(eqx.Module):
     whose gradient flows through the surrogate `spike_fn`.
     """
 
+    @property
+    def binary_spikes(self) -> bool:
+        """Whether every spike value is 0.0 or 1.0 (a projection then delivers them as bytes,
+        see `brainsim_ops.event_matvec(binary=True)`); False for a model emitting counts."""
+        return True
+
     def _check_shapes(self, n: int) -> None:
         if not isinstance(n, int) or n <= 0:
             raise ValueError(f"`n` (number of neurons) must be a positive int, got {n!r}.")

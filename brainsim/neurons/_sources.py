@@ -53,6 +53,11 @@ class PoissonSource(Neuron):
     rate: Float[Array, "*n"] = eqx.field(default=10.0, converter=as_param)
     counts: bool = eqx.field(default=False, static=True)
 
+    @property
+    def binary_spikes(self) -> bool:
+        """0/1 spikes, unless the source emits `counts`."""
+        return not self.counts
+
     def __check_init__(self):
         check_positive("rate", self.rate, allow_zero=True)
 

@@ -143,3 +143,45 @@ def test_bad_arguments_are_refused():
         bo.event_matvec(ev, conn, add_to=jnp.zeros(conn.n_post, jnp.int32))
     with pytest.raises(ValueError, match="`add_to` must have shape"):
         bo.event_matmat(ev[None], conn, add_to=jnp.zeros((2, conn.n_post)))
+
+
+@pytest.mark.parametrize("backend", ["native", "jax"])
+def test_binary_events_give_the_same_products_and_gradients(backend):
+    conn = bo.fixed_prob(jax.random.key(6), 40, 25, 0.3, weight=0.2, per_synapse=True)
+    spikes = jnp.asarray(np.random.default_rng(7).random(40) < 0.3, jnp.float32)
+    y0 = _base(25)
+
+    def loss(s, w, binary):
+        c = conn.with_weights(w)
+        y = bo.event_matvec(s, c, add_to=y0, add_scale=0.5, binary=binary, backend=backend)
+        return jnp.sum(jnp.sin(y)) + jnp.sum(bo.event_matvec(s, c, binary=binary) ** 2)
+
+    for argnum in (0, 1):
+        np.testing.assert_allclose(
+            jax.grad(loss, argnums=argnum)(spikes, conn.weights, True),
+            jax.grad(loss, argnums=argnum)(spikes, conn.weights, False), **TOL,
+        )
+    batch = jnp.stack([spikes, 1.0 - spikes])
+    np.testing.assert_allclose(
+        bo.event_matmat(batch, conn, binary=True, backend=backend),
+        bo.event_matmat(batch, conn, backend="jax"), **TOL,
+    )
+    np.testing.assert_allclose(
+        jax.vmap(lambda s: bo.event_matvec(s, conn, binary=True, backend=backend))(batch),
+        bo.event_matmat(batch, conn, backend="jax"), **TOL,
+    )
+
+
+def test_binary_events_reach_the_kernel_as_bytes():
+    conn = bo.fixed_prob(jax.random.key(6), 40, 25, 0.3, weight=0.2)
+    spikes = jnp.zeros(40, jnp.float32)
+
+    def kernel_operands(binary):
+        hlo = jax.jit(lambda s: bo.event_matvec(s, conn, binary=binary)).lower(
+            spikes
+        ).compile().as_text()
+        call = next(line for line in hlo.splitlines() if "brainsim_ops_scatter" in line)
+        return call
+
+    assert "pred[1,40]" in kernel_operands(True)
+    assert "f32[1,40]" in kernel_operands(False)
