@@ -488,30 +488,31 @@ def _ring_pop(f, vtype, etype):
     return True
 
 
+@njit(cache=True, inline="always")
+def _identity(f, vtype, out):
+    """``buffer out = buffer 0``: nothing to do when they alias, else a copy."""
+    (_, bx, n), (_, by, n_out) = _dims(f, 0), _dims(f, out)
+    if bx != by or n != n_out:
+        return False
+    if _data(f, 0) != _data(f, out):
+        copy_values(_view(f, 0, vtype), _view(f, out, vtype), bx * n)
+    return True
+
+
 @njit(cache=True)
 def _materialize(f, vtype, etype):
-    """Identity ``y = x``: nothing to do when ``y`` aliases ``x``, else a copy.
+    """Identity ``y = x`` (``_identity``).
 
     XLA cannot fuse through a custom call, so the expression computing ``x`` is evaluated once
     into ``x``'s buffer and every consumer of ``y`` reads it (see ``materialize``).
     """
-    (_, bx, n), (_, by, n_out) = _dims(f, 0), _dims(f, 1)
-    if bx != by or n != n_out:
-        return False
-    if _data(f, 0) != _data(f, 1):
-        copy_values(_view(f, 0, vtype), _view(f, 1, vtype), bx * n)
-    return True
+    return _identity(f, vtype, 1)
 
 
 @njit(cache=True)
 def _materialize_after(f, vtype, etype):
     """Identity ``y = x`` that XLA runs only once ``after`` (not read) is computed."""
-    (_, bx, n), (_, by, n_out) = _dims(f, 0), _dims(f, 2)
-    if bx != by or n != n_out:
-        return False
-    if _data(f, 0) != _data(f, 2):
-        copy_values(_view(f, 0, vtype), _view(f, 2, vtype), bx * n)
-    return True
+    return _identity(f, vtype, 2)
 
 
 # One line a target: FFI name, kernel, operands, results (``name[shape]:role``).
