@@ -316,39 +316,33 @@ def _batch_rule(prim, pure_fn, n_index):
 
 
 _batch_rule(scatter_p, _scatter_pure, N_INDEX)
-_scatter_add_batch_rank2 = _batch_rule(scatter_add_p, _scatter_add_pure, N_INDEX)
 _batch_rule(outer_p, _outer_pure, N_INDEX)
-_update_batch_rank2 = _batch_rule(update_p, _update_pure, 3)
+def _rank1_batch(rank2_rule, n_index, first):
+    """The batching rule of a primitive whose value operands from `first` on are bound without
+    the batch axis (rank 1) for one unbatched problem, so that a loop-carried array reaches its
+    aliased kernel without a reshape: those operands get a leading axis of 1, then
+    `rank2_rule`; operands bound with the batch axis go to `rank2_rule` as they are."""
+
+    def rule(args, dims, **params):
+        unbatched_rank = args[first].ndim - (dims[first] is not None)
+        if unbatched_rank != 1 or any(d is not None for d in dims[:n_index]):
+            return rank2_rule(args, dims, **params)
+        lifted = [a[None] if d is None else jnp.expand_dims(jnp.moveaxis(a, d, 0), 1)
+                  for a, d in zip(args[first:], dims[first:], strict=True)]
+        lifted_dims = [None if d is None else 0 for d in dims[first:]]
+        out, out_dim = rank2_rule(
+            [*args[:first], *lifted], [*dims[:first], *lifted_dims], **params
+        )
+        return out[:, 0], out_dim
+
+    return rule
 
 
-def _update_batch(args, dims, **params):
-    """Operands bound without the batch axis get a leading axis of 1, then the rank-2 rule."""
-    unbatched_rank = args[3].ndim - (dims[3] is not None)
-    if unbatched_rank != 1 or any(d is not None for d in dims[:3]):
-        return _update_batch_rank2(args, dims, **params)
-    lifted = [a[None] if d is None else jnp.expand_dims(jnp.moveaxis(a, d, 0), 1)
-              for a, d in zip(args[3:], dims[3:], strict=True)]
-    lifted_dims = [None if d is None else 0 for d in dims[3:]]
-    out, out_dim = _update_batch_rank2([*args[:3], *lifted], [*dims[:3], *lifted_dims], **params)
-    return out[:, 0], out_dim
-
-
-batching.primitive_batchers[update_p] = _update_batch
-
-
-def _scatter_add_batch(args, dims, **params):
-    """A rank-1 base and scale (one unbatched problem) get a leading axis of 1, then the rank-2
-    rule."""
-    y0, d0 = args[-2], dims[-2]
-    if y0.ndim - (d0 is not None) != 1 or any(d is not None for d in dims[:N_INDEX]):
-        return _scatter_add_batch_rank2(args, dims, **params)
-    lifted = [a[None] if d is None else jnp.expand_dims(jnp.moveaxis(a, d, 0), 1)
-              for a, d in zip(args[-2:], dims[-2:], strict=True)]
-    lifted_dims = [None if d is None else 0 for d in dims[-2:]]
-    out, out_dim = _scatter_add_batch_rank2(
-        [*args[:-2], *lifted], [*dims[:-2], *lifted_dims], **params
-    )
-    return out[:, 0], out_dim
-
-
-batching.primitive_batchers[scatter_add_p] = _scatter_add_batch
+# update: weights, events, values... all rank 1 for one problem (see _update_values);
+# scatter_add: the base and its scale (see _scatter_add_pure).
+batching.primitive_batchers[update_p] = _rank1_batch(
+    _batch_rule(update_p, _update_pure, 3), n_index=3, first=3
+)
+batching.primitive_batchers[scatter_add_p] = _rank1_batch(
+    _batch_rule(scatter_add_p, _scatter_add_pure, N_INDEX), n_index=N_INDEX, first=N_INDEX + 2
+)
