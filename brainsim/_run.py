@@ -539,7 +539,6 @@ def _run_streaming(
     )
 
 
-
 def _update_progress(bar, progress, began, done, steps):
     if progress is False or done >= steps and bar is None:
         return bar
@@ -547,7 +546,7 @@ def _update_progress(bar, progress, began, done, steps):
         elapsed = time.perf_counter() - began
         expected = elapsed / done * steps
         if progress or expected > _PROGRESS_AFTER_S:
-            bar = progress_bar()(total=steps, initial=done, unit="step", desc="brainsim.run")
+            bar = progress_bar(total=steps, initial=done, unit="step", desc="brainsim.run")
         return bar
     bar.update(done - bar.n)
     return bar

@@ -267,8 +267,8 @@ def sweep(
     index = np.concatenate([np.arange(n_points), np.zeros(size * n_calls - n_points, int)])
     collected = []
     pending = None
-    bar_class = progress_bar()
-    with bar_class(total=n_calls, desc="brainsim.sweep", unit="chunk", disable=not progress) as bar:
+    with progress_bar(total=n_calls, desc="brainsim.sweep", unit="chunk",
+                      disable=not progress) as bar:
         for call in range(n_calls + 1):
             # Dispatch the next chunk before fetching this one, so the devices do not wait.
             launched = None

@@ -85,7 +85,7 @@ def evolve(
 
     generations = -(-n_samples // population)
     tried, losses = [], []
-    for _ in progress_bar()(range(generations), desc=f"fit: {strategy}", unit="generation",
+    for _ in progress_bar(range(generations), desc=f"fit: {strategy}", unit="generation",
                   disable=not progress):
         key, ask_key, tell_key = jax.random.split(key, 3)
         u, state = ask(ask_key, state, params)

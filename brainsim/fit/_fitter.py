@@ -75,7 +75,7 @@ def _global_stage(losses, to_model, candidates, data, chunk, progress):
     padded = -(-n // chunk) * chunk
     index = np.concatenate([np.arange(n), np.zeros(padded - n, dtype=int)])
     out = []
-    for start in progress_bar()(range(0, padded, chunk), desc="fit: global search", unit="chunk",
+    for start in progress_bar(range(0, padded, chunk), desc="fit: global search", unit="chunk",
                       disable=not progress):
         out.append(np.asarray(losses(to_model, _take(candidates, index[start:start + chunk]),
                                      data)))
@@ -241,7 +241,7 @@ def fit_model(
     opt_state = jax.vmap(optimiser.init)(z)
     best = (z, jnp.full((n_starts,), jnp.inf, jnp.result_type(float)))
     history = []
-    bar = progress_bar()(range(steps + 1), desc="fit: refine", unit="step", disable=not progress)
+    bar = progress_bar(range(steps + 1), desc="fit: refine", unit="step", disable=not progress)
     for _ in bar:  # the last call only scores the final values: its update is dropped
         z, opt_state, best, step_losses = refine(to_model, theta0, scale, z, opt_state, best, data)
         history.append(np.asarray(step_losses))
