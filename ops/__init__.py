@@ -11,6 +11,7 @@ per call); elsewhere, or with ``backend="jax"``, a pure-JAX implementation. All 
 work under ``jit``, ``vmap`` and ``grad``.
 """
 
+from . import _numba_cache  # noqa: F401  (first: registers the cache locator of the kernels)
 from . import spatial as spatial
 from ._backend import get_backend, set_backend, use_backend
 from ._builders import (

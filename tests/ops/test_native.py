@@ -109,3 +109,23 @@ def test_version_mismatch_falls_back_to_pure_jax_with_one_warning():
         print(len(msgs), float(y[0]), bo.native_available())
     """
     assert _run(code).split() == ["1", "2.0", "False"]
+
+
+def test_kernels_are_cached_under_a_stamp_of_the_whole_package(tmp_path):
+    """A handler inlines loops from other modules, so its cache entry must go stale when any
+    module of the package changes, not only the one that defines it."""
+    from numba.core import config
+
+    from brainsim_ops import _ffi_handlers, _kernel_loops, _numba_cache
+
+    ours = not config.CACHE_DIR  # with NUMBA_CACHE_DIR, numba's own locators apply
+    for kernel in (_ffi_handlers._scatter, _kernel_loops.next_active):
+        locator = kernel._cache._impl._locator
+        assert isinstance(locator, _numba_cache.PackageCacheLocator) == ours
+        if ours:
+            assert locator.get_source_stamp() == _numba_cache.package_stamp()
+    module = tmp_path / "loops.py"
+    module.write_text("x = 1\n")
+    before = _numba_cache._hash_sources(((str(module), 1, 6),))
+    module.write_text("x = 2\n")
+    assert _numba_cache._hash_sources(((str(module), 2, 6),)) != before
