@@ -392,8 +392,9 @@ def _scatter_add(f, vtype, etype):
             or (bs != nb and bs != 1) or (n_scale != n_out and n_scale != 1)):
         return False
     y = _view(f, 7, vtype)
+    in_place = _data(f, 5) == _data(f, 7) and b0 == nb
     scale_onto(_view(f, 5, vtype), _view(f, 6, vtype), y, nb, n_out, b0 > 1, bs > 1,
-               n_scale > 1)
+               n_scale > 1, in_place)
     scatter_rows(_view(f, 0, np.int32), _view(f, 1, np.int32), _view(f, 2, np.int32),
                  _view(f, 3, vtype), _view(f, 4, etype), y,
                  nb, n_rows, n_out, n_w, bw > 1, bx > 1, False)

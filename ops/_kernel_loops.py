@@ -10,8 +10,8 @@ Every loop walks the active rows with one skeleton, :func:`row_walker`, given a 
 ``row(ctx, start, end, xv)`` that applies event value ``xv`` to the positions
 ``start <= s < end`` of one row (``ctx``: a tuple of the arrays and offsets it needs, the
 output array first). Rows are found with :func:`next_active`, which skips blocks of silent
-events by OR-ing their bit patterns (a vectorized loop), so the pass over the event vector
-costs a fraction of a nanosecond per neuron.
+events a 64-bit word at a time, so the pass over the event vector costs a few hundredths of a
+nanosecond per neuron.
 
 Compile time (cold numba cache) decides how the pieces are compiled. The walkers and the loops
 are inlined by numba (``inline="always"``) into the handler's kernel, one function per dtype
@@ -28,8 +28,6 @@ import numpy as np
 from numba import njit, types
 from numba.extending import overload
 from numba.np.numpy_support import as_dtype
-
-_BLOCK = 32
 
 
 def as_bits(x):
@@ -50,28 +48,45 @@ def _as_bits(x):
 # Events arrive as bool (uint8 bytes) or in the values' dtype. Explicit signatures: a constant
 # row number at a call site does not make a specialisation of its own.
 _EVENT_DTYPES = (types.uint8, types.float32, types.float64)
+_WORDS = types.Array(types.uint64, 1, "C")
 
 
-@njit([types.int64(types.Array(t, 1, "C"), types.int64, types.int64, types.int64)
+@njit(cache=True, nogil=True, inline="always")
+def event_words(x):
+    """The bytes of the events ``x`` as 64-bit words (the whole words; a tail of fewer than 8
+    bytes is left out), for :func:`next_active` to skip silent events a word at a time."""
+    raw = x.view(np.uint8)
+    return raw[: raw.size // 8 * 8].view(np.uint64)
+
+
+@njit([types.int64(types.Array(t, 1, "C"), _WORDS, types.int64, types.int64, types.int64)
        for t in _EVENT_DTYPES], cache=True, nogil=True, forceinline=True)
-def next_active(x, xo, r, n_rows):
+def next_active(x, words, xo, r, n_rows):
     """The first row ``q >= r`` with ``x[xo + q] != 0``, or ``n_rows`` if there is none.
 
-    A block of ``_BLOCK`` rows whose bit patterns OR to zero holds no event and is skipped
-    whole. (A -0.0 event has a bit set; the row test then skips it.)
+    ``words`` is :func:`event_words` of ``x``. Silent events are skipped a 64-bit word (8 bool
+    events, 2 float32) at a time, four words per test, and a word with a bit set is then read
+    event by event. (A -0.0 event has a bit set; the event test then skips it.)
     """
-    bits = as_bits(x)
-    while r < n_rows:
-        if r % _BLOCK == 0 and r + _BLOCK <= n_rows:
-            acc = bits[xo + r] ^ bits[xo + r]
-            for j in range(xo + r, xo + r + _BLOCK):
-                acc |= bits[j]
-            if acc == 0:
-                r += _BLOCK
-                continue
-        if x[xo + r] != 0:
-            return r
-        r += 1
+    per = 8 // x.itemsize
+    end = xo + n_rows
+    q = xo + r
+    while q < end:
+        if q % per == 0:
+            k = q // per
+            last = min(end // per, words.size)
+            while k + 4 <= last and (words[k] | words[k + 1] | words[k + 2] | words[k + 3]) == 0:
+                k += 4
+            while k < last and words[k] == 0:
+                k += 1
+            q = max(q, k * per)
+            if q >= end:
+                break
+        stop = min((q // per + 1) * per, end)
+        while q < stop:
+            if x[q] != 0:
+                return q - xo
+            q += 1
     return n_rows
 
 
@@ -109,15 +124,16 @@ def row_walker(row, ahead=1):
 
     @njit(nogil=True, inline="always")
     def walk(ctx, indptr, x, xo, n_rows):
-        r0 = next_active(x, xo, 0, n_rows)
+        words = event_words(x)
+        r0 = next_active(x, words, xo, 0, n_rows)
         while r0 < n_rows:
             if ahead == 1:
                 row(ctx, indptr[r0], indptr[r0 + 1], as_value(x[xo + r0], ctx[0]))
-                r0 = next_active(x, xo, r0 + 1, n_rows)
+                r0 = next_active(x, words, xo, r0 + 1, n_rows)
                 continue
-            r1 = next_active(x, xo, r0 + 1, n_rows)
-            r2 = next_active(x, xo, r1 + 1, n_rows)
-            r3 = next_active(x, xo, r2 + 1, n_rows)
+            r1 = next_active(x, words, xo, r0 + 1, n_rows)
+            r2 = next_active(x, words, xo, r1 + 1, n_rows)
+            r3 = next_active(x, words, xo, r2 + 1, n_rows)
             s0, e0 = _row_bounds(indptr, r0, n_rows)
             s1, e1 = _row_bounds(indptr, r1, n_rows)
             s2, e2 = _row_bounds(indptr, r2, n_rows)
@@ -129,7 +145,7 @@ def row_walker(row, ahead=1):
                 row(ctx, s2, e2, as_value(x[xo + r2], ctx[0]))
             if r3 < n_rows:
                 row(ctx, s3, e3, as_value(x[xo + r3], ctx[0]))
-            r0 = next_active(x, xo, r3 + 1, n_rows)
+            r0 = next_active(x, words, xo, r3 + 1, n_rows)
 
     walk.__name__ = walk.__qualname__ = f"walk_{row.__name__.strip('_')}_{ahead}"
     return walk
@@ -390,13 +406,25 @@ def copy_values(x, y, n):
 
 
 @njit(cache=True, nogil=True, inline="always")
-def scale_onto(y0, scale, y, n_batch, n, y0_batched, scale_batched, per_column):
-    """``y[b, j] = scale[b, j] * y0[b, j]`` (batch and column of ``scale``/``y0`` broadcast)."""
+def scale_onto(y0, scale, y, n_batch, n, y0_batched, scale_batched, per_column, in_place):
+    """``y[b, j] = scale[b, j] * y0[b, j]`` (batch and column of ``scale``/``y0`` broadcast).
+
+    ``in_place``: ``y0`` is ``y``'s buffer with the same batch; the loops then read ``y`` itself,
+    which the compiler vectorizes (it cannot rule out a partial overlap of two arrays).
+    """
     for b in range(n_batch):
         o0 = b * n if y0_batched else 0
         os_ = (b if scale_batched else 0) * (n if per_column else 1)
         oy = b * n
-        if per_column:
+        if in_place:
+            if per_column:
+                for j in range(n):
+                    y[oy + j] *= scale[os_ + j]
+            else:
+                s = scale[os_]
+                for j in range(n):
+                    y[oy + j] *= s
+        elif per_column:
             for j in range(n):
                 y[oy + j] = scale[os_ + j] * y0[o0 + j]
         else:
