@@ -17,6 +17,7 @@ from brainsim._host import to_host
 from brainsim._progress import progress_bar
 from brainsim._recording import Probe, parse_record, read_probe
 from brainsim._result import RunResult, SpikeEvents
+from brainsim._spike_bits import unpack_spike_bits
 from brainsim._validation import check_dt
 
 __all__ = ["run"]
@@ -421,17 +422,6 @@ def _probe_key(probes: list[Probe]) -> tuple:
     )
 
 
-def _unpack_events(packed: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """`(steps, neurons)` of the set bits of `packed` (`(steps, bytes)`, `np.packbits` order).
-
-    Only the nonzero bytes are expanded, so the cost follows the spikes, not steps x neurons.
-    """
-    rows, byte_cols = np.nonzero(packed)
-    bits = np.unpackbits(packed[rows, byte_cols][:, None], axis=1)
-    which, bit = np.nonzero(bits)
-    return rows[which], byte_cols[which] * 8 + bit
-
-
 def _chunk_program(advance, arguments, state, probes, every, dt, check, chunk_steps, steps):
     """The chunk size (steps) and the compiled `advance_chunk(arguments, state, start, n_valid,
     t0)` that runs one chunk from the global step `start`, recording spikes bit-packed; also
@@ -459,25 +449,32 @@ def _stream_chunks(
 ):
     """Run steps `start..steps` (global step indices) chunk by chunk; yield after each chunk
     `(done, state, spikes, traces)`: the steps done so far, the state, per spike probe the
-    global step index and neuron of each event, and per trace probe its samples."""
+    global step index and neuron of each event, and per trace probe its samples.
+
+    Each chunk is dispatched before the previous one's recordings are moved to the host and
+    unpacked, so the device computes while the host works (two chunks' recordings are alive
+    at a time)."""
     start_time = jnp.asarray(t0, jnp.result_type(float))
-    done = start
-    while done < steps:
-        n_here = min(chunk, steps - done)
+
+    def launch(at, state):
+        n_here = min(chunk, steps - at)
         # A full chunk runs unmasked; only a shorter last one masks the steps past the end
         # (a second compiled program, made only when the run needs it).
         n_valid = None if n_here == chunk else jnp.int32(steps)
-        state, spikes, traces, found = advance_chunk(
-            arguments, state, jnp.int32(done), n_valid, start_time
-        )
+        return at, n_here, advance_chunk(arguments, state, jnp.int32(at), n_valid, start_time)
+
+    running = launch(start, state) if start < steps else None
+    while running is not None:
+        at, n_here, (state, spikes, traces, found) = running
+        done = at + n_here
+        running = launch(done, state) if done < steps else None
         events = []
         for s in spikes:
-            times, neurons = _unpack_events(to_host(s[:n_here]))
-            events.append((times + done, neurons))
+            times, neurons = unpack_spike_bits(to_host(s[:n_here]))
+            events.append((times + at, neurons))
         samples = [to_host(x[: n_here // every]) for x in traces]
         if check:
             _raise_if_nonfinite(to_host(found), leaf_names, dt, t0)
-        done += n_here
         yield done, state, events, samples
 
 
