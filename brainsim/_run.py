@@ -204,7 +204,8 @@ def run(
         record: what to record (see above); `None` records nothing.
         every: decimation of traces (record every `every`-th step).
         stream: force streaming (True) or one on-device scan (False); default automatic.
-        chunk_steps: steps per streamed chunk (default: sized to keep ~128 MiB of recordings).
+        chunk_steps: steps per streamed chunk (default: sized to keep ~128 MiB of recordings per
+            chunk; two chunks are alive at a time, one computing while the other is decoded).
         progress: show a progress bar (default: when the run is expected to take > 3 s).
         check_finite: stop with an error naming the state variable and step at the first NaN or
             infinity (streaming mode; costs a reduction per step).
