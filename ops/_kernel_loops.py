@@ -29,22 +29,6 @@ from numba import njit, types
 from numba.extending import overload
 from numba.np.numpy_support import as_dtype
 
-
-def as_bits(x):
-    """The events ``x`` viewed as unsigned integers of the same width (``x`` if already)."""
-    widths = {np.dtype(np.float32): np.uint32, np.dtype(np.float64): np.uint64}
-    return x.view(widths[x.dtype]) if x.dtype in widths else x
-
-
-@overload(as_bits, inline="always")
-def _as_bits(x):
-    if x.dtype == types.float32:
-        return lambda x: x.view(np.uint32)
-    if x.dtype == types.float64:
-        return lambda x: x.view(np.uint64)
-    return lambda x: x
-
-
 # Events arrive as bool (uint8 bytes) or in the values' dtype. Explicit signatures: a constant
 # row number at a call site does not make a specialisation of its own.
 _EVENT_DTYPES = (types.uint8, types.float32, types.float64)
