@@ -39,7 +39,8 @@ def package_stamp() -> bytes:
         for name in names
         if name.endswith(".py")
     )
-    return _hash_sources(tuple((p, os.stat(p).st_mtime_ns, os.stat(p).st_size) for p in paths))
+    stats = [(path, os.stat(path)) for path in paths]
+    return _hash_sources(tuple((path, st.st_mtime_ns, st.st_size) for path, st in stats))
 
 
 class PackageCacheLocator(caching.InTreeCacheLocator):
@@ -56,7 +57,5 @@ class PackageCacheLocator(caching.InTreeCacheLocator):
         return package_stamp()
 
 
-# numba names the class CacheImpl (_CacheImpl in some releases).
-_LOCATORS = getattr(caching, "CacheImpl", getattr(caching, "_CacheImpl", None))._locator_classes
-if PackageCacheLocator not in _LOCATORS:
-    _LOCATORS.insert(0, PackageCacheLocator)
+if PackageCacheLocator not in caching.CacheImpl._locator_classes:
+    caching.CacheImpl._locator_classes.insert(0, PackageCacheLocator)
