@@ -54,11 +54,11 @@ def next_active(x, words, xo, r, n_rows):
     """
     per = 8 // x.itemsize
     end = xo + n_rows
+    last = min(end // per, words.size)  # the whole words before `end`
     q = xo + r
     while q < end:
         if q % per == 0:
             k = q // per
-            last = min(end // per, words.size)
             while k + 4 <= last and (words[k] | words[k + 1] | words[k + 2] | words[k + 3]) == 0:
                 k += 4
             while k < last and words[k] == 0:
